@@ -1,0 +1,95 @@
+"""HTTP plumbing shared by every router: the per-request transaction and the one error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rhip.kit.db import Database
+from rhip.kit.errors import RhipError
+
+log = logging.getLogger("rhip")
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def _unit_of_work(request: Request) -> Iterator[Session]:
+    """One request = one transaction, committed before the response is sent (scope="function")."""
+    with request.app.state.db.unit_of_work() as s:
+        yield s
+
+
+DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
+
+
+def client_addr(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _loc_to_field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or ".".join(map(str, loc))
+
+
+PYDANTIC_ZH = {
+    "missing": "必填项缺失", "extra_forbidden": "不允许的字段", "date_from_datetime_parsing": "日期格式应为YYYY-MM-DD",
+    "date_parsing": "日期格式应为YYYY-MM-DD", "int_parsing": "应为整数", "bool_parsing": "应为true或false",
+    "string_type": "应为字符串", "json_invalid": "JSON格式错误", "model_attributes_type": "应为对象",
+    "list_type": "应为数组", "date_type": "应为日期", "int_type": "应为整数", "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RhipError)
+    async def _rhip(request: Request, exc: RhipError):
+        audit_info = getattr(exc, "audit", None)
+        principal = getattr(request.state, "principal", None)
+        if audit_info and principal is not None:
+            # The request's transaction was rolled back; the refusal is recorded in its own transaction.
+            from rhip.security.service import audit
+
+            action, ids = audit_info
+            with request.app.state.db.unit_of_work() as s:
+                audit(s, principal, action, outcome="denied", resident_ids=ids, detail={"path": request.url.path})
+        return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = []
+        for e in exc.errors():
+            field = _loc_to_field(tuple(e.get("loc", ())))
+            zh = PYDANTIC_ZH.get(e.get("type", ""), "输入无效")
+            errors.append({"field": field, "code": f"input.{e.get('type', 'invalid')}",
+                           "message_zh": f"{field}：{zh}", "message_en": f"{field}: {e.get('msg')}"})
+        first = errors[0] if errors else {"message_zh": "输入无效", "message_en": "invalid input"}
+        body = {"code": "validation_failed", "message_zh": f"输入有误：{first['message_zh']}",
+                "message_en": f"invalid input: {first['message_en']}", "errors": errors}
+        if len(errors) == 1:
+            body["field"] = errors[0]["field"]
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        zh = {404: "请求的地址不存在", 405: "不支持该请求方法", 401: "未登录", 403: "无权访问"}.get(exc.status_code, "请求错误")
+        return JSONResponse({"code": f"http_{exc.status_code}", "message_zh": zh, "message_en": str(exc.detail)},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"code": "internal_error", "message_zh": "服务器内部错误，已记录，请联系管理员",
+                             "message_en": "internal server error; it was logged, contact the administrator"},
+                            status_code=500)
