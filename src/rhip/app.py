@@ -1,0 +1,43 @@
+"""FastAPI app factory: mounts the routers, error handling, console and static files."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from rhip import __version__
+from rhip.kit.db import Database
+from rhip.kit.http import install_error_handlers
+from rhip.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="RHIP 区域全民健康信息平台",
+        version=__version__,
+        description="Regional Health Information Platform: registry, residents and households, "
+                    "organizations, family-doctor teams. 所有居民数据的读写均按服务范围授权并留痕审计。",
+        docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.db_url)
+    install_error_handlers(app)
+
+    from rhip.registry.endpoints import router as registry_router
+    from rhip.security.endpoints import router as security_router
+    from rhip.web.console import mount_console
+
+    app.include_router(security_router)
+    app.include_router(registry_router)
+    mount_console(app)
+
+    @app.get("/", include_in_schema=False)
+    def root():
+        return RedirectResponse("/console/")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,1 @@
+"""Registry: divisions, organizations, practitioners, family-doctor teams, households, residents."""
