@@ -1,0 +1,291 @@
+"""The ``rhip`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rhip.settings import get_settings
+
+app = typer.Typer(help="RHIP 区域全民健康信息平台 — Regional Health Information Platform", no_args_is_help=True)
+users_app = typer.Typer(help="用户管理 users", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+out = Console()
+err = Console(stderr=True)
+
+
+def _db():
+    from rhip.kit.db import Database
+
+    return Database(get_settings().db_url)
+
+
+def _fail(message: str, code: int = 1):
+    err.print(f"[red]✗[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def migrate():
+    """建立/升级数据库结构 Create or upgrade the database schema (Alembic)."""
+    from rhip.kit.migrate import current_revision, upgrade
+
+    url = get_settings().db_url
+    upgrade(url)
+    out.print(f"[green]✓[/green] database at revision {current_revision(url)} ({_safe_url(url)})")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run_synth(profile_name: str, seed: int, residents: int | None, stages: list[str] | None = None) -> list:
+    from rhip.synth.profiles import get_profile
+    from rhip.synth.runner import run
+
+    try:
+        profile = get_profile(profile_name, residents)
+    except KeyError as e:
+        _fail(str(e.args[0]))
+    db = _db()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, advance: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"生成 {stage}", total=total)
+            task = bar.tasks[tasks[stage]]
+            if task.completed + advance > task.total:
+                bar.update(tasks[stage], total=task.completed + advance)
+            bar.advance(tasks[stage], advance)
+
+        results = run(db, profile, seed, stages=stages, progress=progress)
+        for stage, tid in tasks.items():
+            bar.update(tid, total=bar.tasks[tid].completed)
+    db.dispose()
+    return results
+
+
+@app.command()
+def synth(
+    profile: Annotated[str, typer.Option(help="demo (≈280,000 usual residents) or tiny")] = "demo",
+    seed: Annotated[int, typer.Option(help="随机种子：同一种子生成相同的县")] = 42,
+    residents: Annotated[Optional[int], typer.Option(help="常住人口数（覆盖配置）")] = None,
+    stage: Annotated[Optional[list[str]], typer.Option(help="只运行指定阶段（可重复）")] = None,
+):
+    """生成合成县数据 Generate the synthetic county (streamed, deterministic for a seed)."""
+    from rhip.synth.runner import SynthError
+
+    try:
+        results = run_synth(profile, seed, residents, stage)
+    except SynthError as e:
+        _fail(str(e))
+    table = Table("阶段 stage", "行数 rows", "秒 s", "说明")
+    for r in results:
+        table.add_row(r.stage, f"{r.rows:,}", f"{r.seconds:.1f}", "已存在，复用 reused" if r.skipped else
+                      ", ".join(f"{k}={v:,}" for k, v in (r.stats or {}).items() if isinstance(v, int)))
+    out.print(table)
+
+
+@app.command()
+def serve(host: Optional[str] = None, port: Optional[int] = None,
+          workers: Annotated[int, typer.Option(help="进程数")] = 1):
+    """启动平台 Serve console, JSON API and OpenAPI docs."""
+    import uvicorn
+
+    s = get_settings()
+    out.print(f"RHIP: http://{host or s.host}:{port or s.port}/console/  ·  API docs: "
+              f"http://{host or s.host}:{port or s.port}/api/docs")
+    uvicorn.run("rhip.app:create_app", factory=True, host=host or s.host, port=port or s.port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+@app.command("check-id")
+def check_id(number: str,
+             as_json: Annotated[bool, typer.Option("--json", help="JSON输出")] = False):
+    """校验身份证号 Check a resident ID number (GB 11643): check character, date, division; 15→18 upgrade."""
+    from rhip.kit.idcard import SEX_LABELS, check_id_number
+    from rhip.kit.gb2260 import province_name
+
+    chk = check_id_number(number)
+    if as_json:
+        print(json.dumps({"input": number, "valid": chk.valid, "normalized": chk.normalized, "legacy15": chk.legacy15,
+                          "birth_date": chk.birth_date.isoformat() if chk.birth_date else None, "sex": chk.sex,
+                          "problems": [{"code": p.code, "message_zh": p.message_zh, "message_en": p.message_en}
+                                       for p in chk.problems]}, ensure_ascii=False))
+    elif chk.valid:
+        prov = province_name(chk.division_code[:2]) if chk.division_code else None
+        out.print(f"[green]✓ 有效 valid[/green]  {chk.normalized}"
+                  + ("  (15位旧号已升为18位 upgraded from 15 digits)" if chk.legacy15 else ""))
+        out.print(f"  出生日期 birth date: {chk.birth_date}   性别 sex: {SEX_LABELS[chk.sex][0]} {SEX_LABELS[chk.sex][1]}"
+                  f"   区划 division: {chk.division_code}" + (f" ({prov[0]} {prov[1]})" if prov else ""))
+    else:
+        out.print(f"[red]✗ 无效 invalid[/red]  {number}")
+        for p in chk.problems:
+            out.print(f"  - {p.message_zh} / {p.message_en}  [dim]({p.code})[/dim]")
+    raise typer.Exit(0 if chk.valid else 1)
+
+
+# ------------------------------------------------------------------ users
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="administrator, commission_manager, township_staff, village_doctor, "
+                                           "hospital_doctor, cdc_staff, supervision_staff, resident")],
+    name: Annotated[str, typer.Option(help="显示名")] = "",
+    division: Annotated[Optional[list[str]], typer.Option(help="服务范围区划代码（可重复）")] = None,
+    org: Annotated[Optional[list[int]], typer.Option(help="服务范围机构ID（可重复）")] = None,
+    practitioner: Annotated[Optional[int], typer.Option(help="关联医务人员ID（村医按其团队服务的村确定范围）")] = None,
+    password: Annotated[Optional[str], typer.Option(help="初始密码；不填则生成一次性密码")] = None,
+    token: Annotated[bool, typer.Option(help="同时签发API令牌（系统账户）")] = False,
+):
+    """创建用户 Create a user with a role and a scope."""
+    from rhip.kit.errors import RhipError
+    from rhip.security import service as sec
+    from rhip.security.passwords import generate_password
+
+    one_time = password is None
+    password = password or generate_password()
+    db = _db()
+    try:
+        with db.unit_of_work() as s:
+            u = sec.create_user(s, username=username, display_name=name or username, role=role, password=password,
+                                division_codes=division or [], org_ids=org or [], practitioner_id=practitioner,
+                                must_change_password=one_time)
+            tok = sec.create_token(s, username, "cli")[0] if token else None
+            sec.audit(s, sec.system_principal("cli"), "user.create", detail={"username": username, "role": role})
+    except RhipError as e:
+        _fail(_error_text(e))
+    out.print(f"[green]✓[/green] user {u.username} ({role}) created")
+    if one_time:
+        out.print(f"  一次性密码 one-time password: [bold]{password}[/bold]  (首次登录须修改 must be changed at first sign-in)")
+    if tok:
+        out.print(f"  API token (shown once): [bold]{tok}[/bold]")
+
+
+@users_app.command("list")
+def users_list():
+    """列出用户 List users."""
+    from rhip.security import repository as repo
+    from rhip.security.rules import ROLES
+
+    db = _db()
+    with db.read_only() as s:
+        rows, total = repo.list_users(s, offset=0, limit=10_000)
+        table = Table("用户名 username", "姓名 name", "角色 role", "状态", "最近登录 last sign-in", "服务范围 scope")
+        for u in rows:
+            scope = ", ".join(r.division_code or f"org:{r.org_id}" for r in repo.scope_rows(s, u.id)) or \
+                ("全部 all" if u.role == "administrator" else (f"practitioner:{u.practitioner_id}" if u.practitioner_id else "—"))
+            table.add_row(u.username, u.display_name, f"{ROLES[u.role][0]} {u.role}",
+                          "启用" if u.active else "停用", str(u.last_login_at or "—"), scope)
+    out.print(table)
+    out.print(f"{total} users")
+
+
+@users_app.command("set-password")
+def users_set_password(username: str,
+                       password: Annotated[Optional[str], typer.Option(help="新密码；不填则生成一次性密码")] = None):
+    """重置密码 Set a user's password (a generated one must be changed at next sign-in)."""
+    from rhip.kit.errors import RhipError
+    from rhip.security import service as sec
+    from rhip.security.passwords import generate_password
+
+    one_time = password is None
+    password = password or generate_password()
+    db = _db()
+    try:
+        with db.unit_of_work() as s:
+            sec.set_password(s, username, password, must_change=one_time)
+            sec.audit(s, sec.system_principal("cli"), "user.set_password", detail={"username": username})
+    except RhipError as e:
+        _fail(_error_text(e))
+    out.print(f"[green]✓[/green] password of {username} set")
+    if one_time:
+        out.print(f"  一次性密码 one-time password: [bold]{password}[/bold]")
+
+
+@users_app.command("token")
+def users_token(username: str, name: Annotated[str, typer.Option(help="令牌用途")] = "cli",
+                days: Annotated[int, typer.Option(help="有效天数")] = 365):
+    """签发API令牌 Issue a bearer token for a user (systems such as the county hospital's HIS)."""
+    from rhip.kit.errors import RhipError
+    from rhip.security import service as sec
+
+    db = _db()
+    try:
+        with db.unit_of_work() as s:
+            tok, row = sec.create_token(s, username, name, days=days)
+            sec.audit(s, sec.system_principal("cli"), "token.create", detail={"username": username, "name": name})
+    except RhipError as e:
+        _fail(_error_text(e))
+    out.print(tok)
+
+
+def _error_text(e) -> str:
+    lines = [f"{e.message_zh} / {e.message_en}"]
+    lines += [f"  - {fe.field}: {fe.message_zh} / {fe.message_en}" for fe in e.errors]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ demo
+
+@app.command()
+def demo(
+    residents: Annotated[Optional[int], typer.Option(help="常住人口数（默认约28万）")] = None,
+    seed: int = 42,
+    profile: str = "demo",
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="完成后启动平台")] = True,
+):
+    """演示：建库、生成合成县、创建管理员并启动 Set up the demo county (reused on a second run) and serve it."""
+    from rhip.kit.migrate import upgrade
+    from rhip.security import repository as srepo
+    from rhip.security import service as sec
+    from rhip.security.passwords import generate_password
+    from rhip.synth.runner import SynthError, done_stages
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    out.print(f"[green]✓[/green] database ready: {_safe_url(settings.db_url)}")
+    db = _db()
+    done = done_stages(db)
+    if done:
+        out.print(f"[green]✓[/green] reusing the synthetic county already generated (stages: {', '.join(done)})")
+    try:
+        results = run_synth(profile, seed, residents)
+    except SynthError as e:
+        _fail(str(e))
+    for r in results:
+        if not r.skipped:
+            out.print(f"[green]✓[/green] stage {r.stage}: {r.rows:,} rows in {r.seconds:.1f} s")
+    with db.unit_of_work() as s:
+        admin = srepo.user_by_username(s, "admin")
+        if admin is None:
+            password = generate_password()
+            sec.create_user(s, username="admin", display_name="系统管理员", role="administrator", password=password,
+                            must_change_password=True)
+            sec.audit(s, sec.system_principal("demo"), "user.create", detail={"username": "admin"})
+            out.print(f"[bold green]管理员 administrator: admin  一次性密码 one-time password: {password}[/bold green]")
+            out.print("  (首次登录须修改密码 change it at first sign-in; 忘记可用 `rhip users set-password admin`)")
+        else:
+            out.print("✓ administrator 'admin' exists (reset with `rhip users set-password admin`)")
+    db.dispose()
+    if serve_after:
+        serve(None, None, 1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
