@@ -41,8 +41,10 @@ def test_make_demo_from_a_clean_clone(tmp_path):
     assert "one-time password" not in second.stdout
 
     port = _free_port()
+    # httpx, unlike browsers, does not send Secure cookies to http://127.0.0.1
     server = subprocess.Popen([str(clone / ".venv" / "bin" / "rhip"), "serve", "--port", str(port)], cwd=clone,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env={**env, "RHIP_COOKIE_SECURE": "false"}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
