@@ -143,14 +143,16 @@ def test_demo_profile_shape():
     """The demo county's demography, generated in memory at 1/10 scale (same shares as 280,000)."""
     profile = get_profile("demo", 28_000)
     layout = structure.plan_layout(profile, random.Random("42:layout"))
-    stats = None
+    parts = []
     n_rows = n_hh = 0
-    for item in people.iter_chunks(profile, layout, 42):
+    for item in people._chunks_in_process(profile, layout, 42, 20_000):
         if item[0] == "done":
-            stats = item[2]
+            parts.append(item[2])
         else:
             n_hh += len(item[1])
             n_rows += len(item[2])
+    assert len(parts) == people.PARTS
+    stats = people.PeopleStats(**{f: sum(getattr(p, f) for p in parts) for f in people.PeopleStats.__dataclass_fields__})
     assert 0.17 <= stats.elderly65_usual / stats.usual <= 0.20
     assert 0.04 <= stats.child0_6_usual / stats.usual <= 0.10
     assert 2.2 <= stats.usual / n_hh <= 3.2

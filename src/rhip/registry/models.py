@@ -147,6 +147,7 @@ class Resident(Base):
     __table_args__ = (
         Index("uq_resident_record_no", "record_no", unique=True),
         Index("ix_resident_id_number", "id_number"),
+        Index("ix_resident_id_number_raw", "id_number_raw"),
         Index("ix_resident_name", "name"),
         Index("ix_resident_phone", "phone"),
         Index("ix_resident_phone2", "phone2"),

@@ -43,7 +43,8 @@ def scope_filter(scope: Scope, col=Resident.village_code) -> ColumnElement[bool]
 class ResidentFilter:
     name: str | None = None
     name_prefix: bool = False
-    id_number: str | None = None
+    id_number: str | None = None  # a valid number, normalised (legacy 15-digit numbers are stored upgraded)
+    id_number_raw: str | None = None  # an invalid number as keyed, found among registrations that carry it
     phone: str | None = None
     household_id: int | None = None
     village_code: str | None = None
@@ -63,7 +64,9 @@ def _resident_conditions(f: ResidentFilter, scope: Scope) -> list[ColumnElement[
     if sf is not None:
         c.append(sf)
     if f.id_number:
-        c.append(or_(Resident.id_number == f.id_number, Resident.id_number_raw == f.id_number))
+        c.append(Resident.id_number == f.id_number)
+    if f.id_number_raw:
+        c.append(Resident.id_number_raw == f.id_number_raw)
     if f.name:
         c.append(_prefix_range(Resident.name, f.name) if f.name_prefix else Resident.name == f.name)
     if f.phone:

@@ -42,7 +42,7 @@ def _filter_from(query: ResidentQuery, on: date) -> tuple[repo.ResidentFilter, l
                             sex=query.sex, record_no=query.record_no)
     errors: list[FieldError] = []
     if query.id_number:
-        f.id_number = _search_id(query.id_number)
+        _set_id_filter(f, query.id_number)
     if query.name:
         f.name = normalize_name(query.name)
         f.name_prefix = f.name.endswith("*")
@@ -54,7 +54,7 @@ def _filter_from(query: ResidentQuery, on: date) -> tuple[repo.ResidentFilter, l
         if text.isdigit() and len(text) == 17:
             f.record_no = text
         elif len(text) in (15, 18) and text[:-1].isdigit():
-            f.id_number = _search_id(text)
+            _set_id_filter(f, text)
         elif text.isdigit() and len(text) >= 7:
             f.phone = normalize_phone(text)
         else:
@@ -78,10 +78,14 @@ def _filter_from(query: ResidentQuery, on: date) -> tuple[repo.ResidentFilter, l
     return f, errors
 
 
-def _search_id(text: str) -> str:
-    """Search by the canonical form when the number is valid (a 15-digit number finds its 18-digit upgrade)."""
+def _set_id_filter(f: repo.ResidentFilter, text: str) -> None:
+    """A valid number is searched in its canonical form (a 15-digit number finds its 18-digit upgrade); an
+    invalid one among the registrations that were loaded with exactly that faulty number."""
     chk = check_id_number(text)
-    return chk.normalized if chk.valid else normalize(text)
+    if chk.valid:
+        f.id_number = chk.normalized
+    else:
+        f.id_number_raw = normalize(text)
 
 
 def search_residents(s: Session, who: Principal, query: ResidentQuery, page: PageRequest) -> Page[Resident]:

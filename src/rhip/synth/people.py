@@ -33,6 +33,12 @@ RESIDENT_COLS = ("id", "record_no", "name", "id_number", "id_number_raw", "id_nu
 HOUSEHOLD_COLS = ("id", "code", "village_code", "address", "head_resident_id", "created_at")
 TRUTH_COLS = ("resident_id", "person_id", "faults")
 RESIDENT_SLOTS = 450  # ID sequence slots 0–449 for residents; practitioners use 450–499
+# The county is generated in PARTS partitions (villages i with i % PARTS == p), each in its own process when
+# parallel. PARTS is a constant, not the machine's core count, so the output depends on the seed alone:
+# partitions take disjoint ID-sequence slots, and every village numbers its residents and households from its
+# own block of ids (village i: (i + 1) * VILLAGE_BLOCK + 1, …), so no partition needs another's counters.
+PARTS = 2
+VILLAGE_BLOCK = 100_000  # also the 5-digit health-record sequence's limit per village
 
 
 def village_rng(seed: int, code: str) -> random.Random:
@@ -68,8 +74,10 @@ def _typo_id(rng: random.Random, idn: str) -> str:
     return "".join(digits)
 
 
-def iter_chunks(profile: Profile, layout: CountyLayout, seed: int, chunk: int = 20_000) -> Iterator[tuple]:
-    """Yield ("rows", households, residents, truth) chunks, then ("done", record sequences, stats). Pure."""
+def iter_chunks(profile: Profile, layout: CountyLayout, seed: int, chunk: int = 20_000,
+                part: int = 0) -> Iterator[tuple]:
+    """Yield ("rows", households, residents, truth) chunks of one partition, then ("done", record sequences,
+    stats). Pure: no I/O."""
     stats = PeopleStats()
     ref = date(profile.as_of_year, 7, 1)
     ref_ord = ref.toordinal()
@@ -78,9 +86,10 @@ def iter_chunks(profile: Profile, layout: CountyLayout, seed: int, chunk: int = 
     total_w = sum(weights)
     record_seq: dict[str, int] = {v.code: 0 for v in layout.villages}
     hh_seq: dict[str, int] = {v.code: 0 for v in layout.villages}
-    village_codes = [v.code for v in layout.villages]
-    rid = 0
-    hid = 0
+    mine = [(i, v) for i, v in enumerate(layout.villages) if i % PARTS == part]
+    village_codes = [v.code for _, v in mine]  # a second registration stays within the partition
+    part_slots = RESIDENT_SLOTS // PARTS
+    slot_base = part * part_slots
     res_rows: list[tuple] = []
     hh_rows: list[tuple] = []
     truth_rows: list[tuple] = []
@@ -109,7 +118,8 @@ def iter_chunks(profile: Profile, layout: CountyLayout, seed: int, chunk: int = 
     legacy_share, dup_share = faults.legacy15, faults.duplicate
     n_usual = n_old = n_child = n_away = n_dead = n_moved = n_dup = n_legacy = n_missing = 0
 
-    for v in layout.villages:
+    for vi, v in mine:
+        rid = hid = (vi + 1) * VILLAGE_BLOCK
         rng = village_rng(seed, v.code)
         names = NameSampler(rng)
         full_name, given = names.full_name, names.given
@@ -157,10 +167,10 @@ def iter_chunks(profile: Profile, layout: CountyLayout, seed: int, chunk: int = 
                     usual = False
                 key = birth.toordinal() * 2 + male
                 k = counters.get(key, 0)
-                if k >= RESIDENT_SLOTS:
-                    raise OverflowError(f"more than {RESIDENT_SLOTS} people of one sex born on {birth} in one county")
+                if k >= part_slots:
+                    raise OverflowError(f"more than {part_slots} people of one sex born on {birth} in one partition")
                 counters[key] = k + 1
-                idn = make_id_number(division6, birth, ((key >> 1) * 37 + k) % RESIDENT_SLOTS * 2 + male)
+                idn = make_id_number(division6, birth, (slot_base + ((key >> 1) * 37 + k) % part_slots) * 2 + male)
                 id_raw, id_status, real_id = None, "valid", idn
                 r = rand()
                 if r < miss_other or (age <= 6 and r < miss_child) or (age >= 80 and r < miss_old):
@@ -202,52 +212,63 @@ def iter_chunks(profile: Profile, layout: CountyLayout, seed: int, chunk: int = 
                 yield "rows", hh_rows, res_rows, truth_rows
                 hh_rows, res_rows, truth_rows = [], [], []
         n_usual += usual_here
+        if rid - (vi + 1) * VILLAGE_BLOCK >= VILLAGE_BLOCK:
+            raise OverflowError(f"village {v.code} has more than {VILLAGE_BLOCK - 1} registrations")
     yield "rows", hh_rows, res_rows, truth_rows
     stats.usual, stats.elderly65_usual, stats.child0_6_usual = n_usual, n_old, n_child
     stats.away, stats.deceased, stats.moved_out = n_away, n_dead, n_moved
     stats.duplicates, stats.legacy15, stats.missing_id = n_dup, n_legacy, n_missing
-    yield "done", record_seq, stats
+    own = set(village_codes)
+    yield "done", {code: n for code, n in record_seq.items() if code in own}, stats
 
 
-def _produce(queue, profile: Profile, seed: int, chunk: int) -> None:  # runs in a child process
+def _produce(queue, profile: Profile, seed: int, chunk: int, part: int) -> None:  # runs in a child process
     import traceback
 
     try:
         from rhip.synth.structure import plan_layout
 
         layout = plan_layout(profile, random.Random(f"{seed}:layout"))
-        for item in iter_chunks(profile, layout, seed, chunk):
+        for item in iter_chunks(profile, layout, seed, chunk, part):
             queue.put(item)
     except BaseException:  # noqa: BLE001 - reported to the parent, which fails the stage
         queue.put(("error", traceback.format_exc()))
 
 
-def _chunks_from_child(profile: Profile, seed: int, chunk: int) -> Iterator[tuple]:
-    """Generation in a second process (the machine's other core) while this one writes; bounded queue."""
+def _chunks_from_children(profile: Profile, seed: int, chunk: int) -> Iterator[tuple]:
+    """Each partition generated in its own process while this one writes; one bounded queue for all."""
     import multiprocessing as mp
     import queue as queue_mod
 
     ctx = mp.get_context("spawn")
-    q = ctx.Queue(maxsize=3)
-    proc = ctx.Process(target=_produce, args=(q, profile, seed, chunk), daemon=True)
-    proc.start()
+    q = ctx.Queue(maxsize=2 * PARTS)
+    procs = [ctx.Process(target=_produce, args=(q, profile, seed, chunk, p), daemon=True) for p in range(PARTS)]
+    for proc in procs:
+        proc.start()
+    done = 0
     try:
-        while True:
+        while done < PARTS:
             try:
                 item = q.get(timeout=5)
             except queue_mod.Empty:
-                if not proc.is_alive():
-                    raise RuntimeError(f"the generator process died (exit code {proc.exitcode})") from None
+                dead = [p for p in procs if not p.is_alive() and p.exitcode != 0]
+                if dead:
+                    raise RuntimeError(f"a generator process died (exit code {dead[0].exitcode})") from None
                 continue
             if item[0] == "error":
-                raise RuntimeError(f"the generator process failed:\n{item[1]}")
+                raise RuntimeError(f"a generator process failed:\n{item[1]}")
+            done += item[0] == "done"
             yield item
-            if item[0] == "done":
-                return
     finally:
-        proc.join(timeout=10)
-        if proc.is_alive():
-            proc.terminate()
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+
+
+def _chunks_in_process(profile: Profile, layout: CountyLayout, seed: int, chunk: int) -> Iterator[tuple]:
+    for part in range(PARTS):
+        yield from iter_chunks(profile, layout, seed, chunk, part)
 
 
 def generate(conn: Connection, profile: Profile, layout: CountyLayout, seed: int,
@@ -258,20 +279,24 @@ def generate(conn: Connection, profile: Profile, layout: CountyLayout, seed: int
     ``parallel`` generates in a second process; the rows are the same either way (the layout is recomputed
     from the seed there).
     """
-    items = _chunks_from_child(profile, seed, chunk) if parallel else iter_chunks(profile, layout, seed, chunk)
+    items = _chunks_from_children(profile, seed, chunk) if parallel else _chunks_in_process(profile, layout, seed, chunk)
     written = 0
+    record_seq: dict[str, int] = {}
+    parts: list[PeopleStats] = []
     for item in items:
         if item[0] == "done":
-            _, record_seq, stats = item
-            break
+            record_seq.update(item[1])
+            parts.append(item[2])
+            continue
         _, hh_rows, res_rows, truth_rows = item
         written += bulk_insert(conn, Household.__table__, HOUSEHOLD_COLS, hh_rows)
         written += bulk_insert(conn, Resident.__table__, RESIDENT_COLS, res_rows)
         written += bulk_insert(conn, SynthTruth.__table__, TRUTH_COLS, truth_rows)
         if progress:
             progress(len(res_rows))
-    else:
-        raise RuntimeError("the generator ended without its summary")
+    if len(parts) != PARTS:
+        raise RuntimeError(f"the generator ended with {len(parts)} of {PARTS} partitions")
+    stats = PeopleStats(**{f: sum(getattr(p, f) for p in parts) for f in PeopleStats.__dataclass_fields__})
     bulk_insert(conn, RecordSequence.__table__, ("village_code", "next_value"),
                 [(code, n + 1) for code, n in record_seq.items()])
     reset_sequence(conn, Resident.__table__)

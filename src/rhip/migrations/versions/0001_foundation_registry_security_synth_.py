@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:21:25.378682
+Create Date: 2026-11-23 13:28:16.584862
 """
 from alembic import op
 import sqlalchemy as sa
@@ -207,6 +207,7 @@ def upgrade() -> None:
     with op.batch_alter_table('resident', schema=None) as batch_op:
         batch_op.create_index('ix_resident_household_id', ['household_id'], unique=False)
         batch_op.create_index('ix_resident_id_number', ['id_number'], unique=False)
+        batch_op.create_index('ix_resident_id_number_raw', ['id_number_raw'], unique=False)
         batch_op.create_index('ix_resident_name', ['name'], unique=False)
         batch_op.create_index('ix_resident_phone', ['phone'], unique=False)
         batch_op.create_index('ix_resident_phone2', ['phone2'], unique=False)
@@ -357,6 +358,7 @@ def _drop_tables() -> None:
         batch_op.drop_index('ix_resident_phone2')
         batch_op.drop_index('ix_resident_phone')
         batch_op.drop_index('ix_resident_name')
+        batch_op.drop_index('ix_resident_id_number_raw')
         batch_op.drop_index('ix_resident_id_number')
         batch_op.drop_index('ix_resident_household_id')
 
