@@ -152,7 +152,7 @@ def test_demo_profile_shape():
             n_hh += len(item[1])
             n_rows += len(item[2])
     assert len(parts) == people.PARTS
-    stats = people.PeopleStats(**{f: sum(getattr(p, f) for p in parts) for f in people.PeopleStats.__dataclass_fields__})
+    stats = people.PeopleStats.total(parts)
     assert 0.17 <= stats.elderly65_usual / stats.usual <= 0.20
     assert 0.04 <= stats.child0_6_usual / stats.usual <= 0.10
     assert 2.2 <= stats.usual / n_hh <= 3.2

@@ -60,6 +60,10 @@ class PeopleStats:
     legacy15: int = 0
     missing_id: int = 0
 
+    @classmethod
+    def total(cls, parts: list["PeopleStats"]) -> "PeopleStats":
+        return cls(**{f: sum(getattr(p, f) for p in parts) for f in cls.__dataclass_fields__})
+
 
 def _typo_id(rng: random.Random, idn: str) -> str:
     """A realistic keying error: one digit changed, or two adjacent different digits swapped."""
@@ -296,7 +300,7 @@ def generate(conn: Connection, profile: Profile, layout: CountyLayout, seed: int
             progress(len(res_rows))
     if len(parts) != PARTS:
         raise RuntimeError(f"the generator ended with {len(parts)} of {PARTS} partitions")
-    stats = PeopleStats(**{f: sum(getattr(p, f) for p in parts) for f in PeopleStats.__dataclass_fields__})
+    stats = PeopleStats.total(parts)
     bulk_insert(conn, RecordSequence.__table__, ("village_code", "next_value"),
                 [(code, n + 1) for code, n in record_seq.items()])
     reset_sequence(conn, Resident.__table__)
