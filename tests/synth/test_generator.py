@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from rhip.kit.idcard import check_id_number
 from rhip.registry.models import Division, Household, Organization, Practitioner, Resident, Team, TeamVillage
 from rhip.registry.rules import age_on
-from rhip.synth import people, structure
+from rhip.synth import generate, people
+from rhip.synth.layout import plan_layout
 from rhip.synth.models import SynthTruth
 from rhip.synth.profiles import get_profile
 from rhip.synth.runner import SynthError, run
@@ -125,24 +126,24 @@ def test_same_seed_same_people_on_both_databases(db, tiny):
     rows = _residents(db)
     sample = [(r.id, r.name, r.id_number, r.birth_date.isoformat(), r.village_code, r.status) for r in rows[:50]]
     digest = hash(tuple(sample))
-    layout = structure.plan_layout(TINY, random.Random("7:layout"))
-    generated = [row for kind, *rest in people.iter_chunks(TINY, layout, 7) if kind == "rows" for row in rest[1]]
+    layout = plan_layout(TINY, random.Random("7:layout"))
+    generated = [row for kind, *rest in generate.iter_chunks(TINY, layout, 7) if kind == "rows" for row in rest[1]]
     expected = [(r[0], r[2], r[3], r[7], r[13], r[17]) for r in generated[:50]]
     assert sample == expected and digest == hash(tuple(expected))
 
 
 def test_generation_is_deterministic_and_seed_dependent():
-    layout = structure.plan_layout(TINY, random.Random("3:layout"))
-    a = [r for k, *rest in people.iter_chunks(TINY, layout, 3) if k == "rows" for r in rest[1]]
-    b = [r for k, *rest in people.iter_chunks(TINY, layout, 3) if k == "rows" for r in rest[1]]
-    c = [r for k, *rest in people.iter_chunks(TINY, layout, 4) if k == "rows" for r in rest[1]]
+    layout = plan_layout(TINY, random.Random("3:layout"))
+    a = [r for k, *rest in generate.iter_chunks(TINY, layout, 3) if k == "rows" for r in rest[1]]
+    b = [r for k, *rest in generate.iter_chunks(TINY, layout, 3) if k == "rows" for r in rest[1]]
+    c = [r for k, *rest in generate.iter_chunks(TINY, layout, 4) if k == "rows" for r in rest[1]]
     assert a == b and a != c
 
 
 def test_demo_profile_shape():
     """The demo county's demography, generated in memory at 1/10 scale (same shares as 280,000)."""
     profile = get_profile("demo", 28_000)
-    layout = structure.plan_layout(profile, random.Random("42:layout"))
+    layout = plan_layout(profile, random.Random("42:layout"))
     parts = []
     n_rows = n_hh = 0
     for item in people._chunks_in_process(profile, layout, 42, 20_000):
@@ -151,8 +152,8 @@ def test_demo_profile_shape():
         else:
             n_hh += len(item[1])
             n_rows += len(item[2])
-    assert len(parts) == people.PARTS
-    stats = people.PeopleStats.total(parts)
+    assert len(parts) == generate.PARTS
+    stats = generate.PeopleStats.total(parts)
     assert 0.17 <= stats.elderly65_usual / stats.usual <= 0.20
     assert 0.04 <= stats.child0_6_usual / stats.usual <= 0.10
     assert 2.2 <= stats.usual / n_hh <= 3.2

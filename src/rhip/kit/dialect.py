@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Table
 
@@ -36,15 +37,20 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
 
 
 @contextmanager
-def bulk_load_transaction(engine: Engine, check_tables: Sequence[str]) -> Iterator[Connection]:
+def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
+                          attach: dict[str, Path] | None = None) -> Iterator[Connection]:
     """A transaction for a bulk load.
 
     SQLite checks foreign keys row by row, which halves load speed; here enforcement is switched off for
     the load and the loaded tables are checked in one pass (``PRAGMA foreign_key_check``) before commit —
     a violation fails the load and nothing is committed. PostgreSQL keeps its constraints as they are.
+    ``attach`` (SQLite): staging files attached under these names for the load (ATTACH cannot run inside
+    a transaction, so it happens here, before BEGIN, and DETACH after the end).
     """
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
+        for alias, path in (attach or {}).items() if sqlite else ():
+            conn.exec_driver_sql(f"ATTACH DATABASE ? AS \"{alias}\"", (str(path),))
         if sqlite:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql("PRAGMA threads=2")  # helper threads sort for CREATE INDEX
@@ -63,6 +69,8 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str]) -> Iterat
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.exec_driver_sql("PRAGMA threads=0")
                 conn.exec_driver_sql("PRAGMA cache_size=-65536")
+                for alias in attach or {}:
+                    conn.exec_driver_sql(f'DETACH DATABASE "{alias}"')
                 conn.commit()
 
 
@@ -83,6 +91,28 @@ def analyze(conn: Connection) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def like_prefix(value: str) -> str:
-    """Escape a user string for a LIKE prefix search (``escape='\\\\'``)."""
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+# Staging files are written by kit.staging (in worker processes) and loaded here.
+
+
+def load_staged(conn: Connection, table: Table, columns: Sequence[str], staging: Path, alias: str) -> int:
+    """Append staged rows to ``table`` inside the caller's transaction; returns the number of rows.
+
+    SQLite: ``staging`` must be attached as ``alias`` (see :func:`bulk_load_transaction`).
+    """
+    cols = ", ".join(f'"{c}"' for c in columns)
+    if conn.dialect.name == "sqlite":
+        cur = conn.connection.driver_connection.cursor()
+        cur.execute(f'INSERT INTO main."{table.name}" ({cols}) SELECT {cols} FROM "{alias}"."{table.name}"')
+        n = cur.rowcount
+        cur.close()
+        return n
+    if conn.dialect.name == "postgresql":
+        path = Path(staging) / f"{table.name}.copy"
+        n = 0
+        with conn.connection.driver_connection.cursor() as cur, path.open("rb") as fh:
+            with cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+                while block := fh.read(1 << 20):
+                    copy.write(block)
+                    n += block.count(b"\n")
+        return n
+    raise ValueError(f"unsupported database dialect: {conn.dialect.name}")

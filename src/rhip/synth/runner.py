@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 
@@ -21,6 +24,7 @@ from rhip.kit.db import Database
 from rhip.kit.dialect import analyze, bulk_load_transaction
 from rhip.registry.models import Household, Resident
 from rhip.synth import people, structure
+from rhip.synth.layout import plan_layout
 from rhip.synth.models import SynthStage
 from rhip.synth.profiles import Profile
 
@@ -41,8 +45,18 @@ class StageResult:
 Progress = Callable[[str, int, int], None]  # (stage, advance, total)
 
 
-def _structure(conn: Connection, profile: Profile, seed: int, progress: Progress | None) -> tuple[int, dict]:
-    layout = structure.plan_layout(profile, random.Random(f"{seed}:layout"))
+@dataclass(frozen=True)
+class Stage:
+    """A generator stage. ``prepare`` (optional) runs before the transaction and may use other processes;
+    ``load`` runs inside the stage's one transaction and returns (rows written, stats)."""
+
+    load: Callable[[Connection, Profile, int, Any, Progress | None], tuple[int, dict]]
+    prepare: Callable[[Profile, int, str, Path, Progress | None], Any] | None = None
+    attach: Callable[[Any], dict[str, Path]] | None = None
+
+
+def _structure(conn: Connection, profile: Profile, seed: int, _prepared, progress: Progress | None) -> tuple[int, dict]:
+    layout = plan_layout(profile, random.Random(f"{seed}:layout"))
     rows = structure.write_structure(conn, profile, layout, random.Random(f"{seed}:structure"))
     if progress:
         progress("structure", rows, rows)
@@ -50,15 +64,18 @@ def _structure(conn: Connection, profile: Profile, seed: int, progress: Progress
 
 
 def expected_people_rows(profile: Profile) -> int:
-    return round(profile.usual_residents * 1.45)
+    return round(profile.usual_residents * 1.27)
 
 
-def _people(conn: Connection, profile: Profile, seed: int, progress: Progress | None) -> tuple[int, dict]:
-    layout = structure.plan_layout(profile, random.Random(f"{seed}:layout"))
+def _people_prepare(profile: Profile, seed: int, dialect: str, workdir: Path, progress: Progress | None):
     total = expected_people_rows(profile)
+    return people.stage(profile, seed, dialect, workdir,
+                        progress=(lambda n: progress("people", n, total)) if progress else None)
+
+
+def _people_load(conn: Connection, profile: Profile, seed: int, staged, progress: Progress | None) -> tuple[int, dict]:
     with _bulk_load(conn, [Resident.__table__, Household.__table__]):
-        stats = people.generate(conn, profile, layout, seed,
-                                progress=(lambda n: progress("people", n, total)) if progress else None)
+        stats = people.load(conn, staged)
     analyze(conn)
     return stats.rows, asdict(stats)
 
@@ -66,29 +83,35 @@ def _people(conn: Connection, profile: Profile, seed: int, progress: Progress | 
 LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org", "team", "team_member", "team_village",
                  "household", "resident", "record_sequence")
 
-STAGES: dict[str, Callable[[Connection, Profile, int, Progress | None], tuple[int, dict]]] = {
-    "structure": _structure,
-    "people": _people,
+STAGES: dict[str, Stage] = {
+    "structure": Stage(load=_structure),
+    "people": Stage(load=_people_load, prepare=_people_prepare, attach=lambda staged: staged.attach()),
 }
 
 
 @contextmanager
 def _bulk_load(conn: Connection, tables: list[Table]):
-    """Drop the indexes of empty tables while loading and build them once at the end (much faster).
+    """Drop the indexes (and, on PostgreSQL, the foreign keys) of empty tables while loading; build them
+    once at the end, which is much faster than maintaining them row by row.
 
-    Unique indexes are rebuilt too: building one over duplicate values fails, and the stage's transaction with it.
+    Rebuilding is also the check: a unique index over duplicate values, or a foreign key that some row
+    breaks, fails — and the stage's transaction with it. (SQLite cannot drop a foreign key; there the
+    load runs with enforcement off and ``PRAGMA foreign_key_check`` before commit, see kit.dialect.)
     """
-    dropped = []
-    for table in tables:
-        if conn.execute(select(1).select_from(table).limit(1)).first() is None:
-            for ix in sorted(table.indexes, key=lambda i: i.name):
-                ix.drop(conn)
-                dropped.append(ix)
-    try:
-        yield
-    finally:
-        for ix in dropped:
-            ix.create(conn)
+    from sqlalchemy.schema import AddConstraint, DropConstraint
+
+    empty = [t for t in tables if conn.execute(select(1).select_from(t).limit(1)).first() is None]
+    indexes = [ix for t in empty for ix in sorted(t.indexes, key=lambda i: i.name)]
+    fks = [fk for t in empty for fk in t.foreign_key_constraints] if conn.dialect.name == "postgresql" else []
+    for fk in fks:
+        conn.execute(DropConstraint(fk))
+    for ix in indexes:
+        ix.drop(conn)
+    yield
+    for ix in indexes:
+        ix.create(conn)
+    for fk in fks:
+        conn.execute(AddConstraint(fk))
 
 
 def done_stages(db: Database) -> dict[str, SynthStage]:
@@ -124,12 +147,15 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
             raise SynthError("the registry already holds data that the generator did not make; "
                              "generate into an empty database")
         t0 = time.perf_counter()
-        with bulk_load_transaction(db.engine, LOADED_TABLES) as conn:
-            rows, stats = STAGES[name](conn, profile, seed, progress)
-            seconds = time.perf_counter() - t0
-            conn.execute(insert(SynthStage).values(stage=name, profile=profile.name, seed=seed,
-                                                   params=json.dumps(params), rows=rows, seconds=seconds,
-                                                   completed_at=datetime.now()))
+        stage = STAGES[name]
+        with tempfile.TemporaryDirectory(prefix=f"rhip-synth-{name}-") as workdir:
+            prepared = stage.prepare(profile, seed, db.dialect, Path(workdir), progress) if stage.prepare else None
+            attach = stage.attach(prepared) if stage.attach else None
+            with bulk_load_transaction(db.engine, LOADED_TABLES, attach=attach) as conn:
+                rows, stats = stage.load(conn, profile, seed, prepared, progress)
+                conn.execute(insert(SynthStage).values(stage=name, profile=profile.name, seed=seed,
+                                                       params=json.dumps(params), rows=rows,
+                                                       seconds=time.perf_counter() - t0, completed_at=datetime.now()))
         done[name] = True
         results.append(StageResult(name, rows, time.perf_counter() - t0, stats=stats))
     return results
