@@ -54,7 +54,7 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
         if sqlite:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql("PRAGMA threads=2")  # helper threads sort for CREATE INDEX
-            conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB for the load, whatever its size
+            conn.exec_driver_sql("PRAGMA cache_size=-16384")  # 16 MiB for the load, whatever its size
             conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction; the pragmas are per connection
         try:
             with conn.begin():
