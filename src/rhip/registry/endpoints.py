@@ -9,7 +9,8 @@ from fastapi import APIRouter, Header, Query, Response
 from rhip.kit.errors import NotFound
 from rhip.kit.http import DbSession
 from rhip.kit.idcard import SEX_LABELS, check_id_number
-from rhip.kit.pagination import PageRequest
+from rhip.kit.masking import mask_id_number
+from rhip.kit.pagination import Page, PageRequest
 from rhip.registry import repository as repo
 from rhip.registry import schemas as sc
 from rhip.registry import service
@@ -22,8 +23,12 @@ PageNo = Annotated[int, Query(ge=1, description="页码，从1开始")]
 PageSize = Annotated[int, Query(ge=1, le=200, description="每页条数（最多200）")]
 
 
-def _page_out(items, page) -> dict:
+def _page_out(items, page: Page) -> dict:
     return {"items": items, "total": page.total, "page": page.page, "page_size": page.page_size, "pages": page.pages}
+
+
+def _listing(items: list, total: int, page: int, page_size: int) -> dict:
+    return _page_out(items, Page(items, total, page, page_size))
 
 
 def _item(r) -> sc.ResidentListItem:
@@ -112,8 +117,7 @@ def list_divisions(s: DbSession, who: Who, parent: str | None = None,
     who.require("registry.read")
     pr = PageRequest(page, page_size)
     rows, total = repo.list_divisions(s, parent=parent, level=level, offset=pr.offset, limit=page_size)
-    from rhip.kit.pagination import Page
-    return _page_out([sc.DivisionOut.model_validate(d) for d in rows], Page(rows, total, page, page_size))
+    return _listing([sc.DivisionOut.model_validate(d) for d in rows], total, page, page_size)
 
 
 @router.get("/divisions/{code}", response_model=sc.DivisionOut)
@@ -143,8 +147,7 @@ def list_organizations(s: DbSession, who: Who,
     pr = PageRequest(page, page_size)
     rows, total = repo.list_organizations(s, kind=kind, tier=tier, division=division,
                                           medical_community_id=medical_community, offset=pr.offset, limit=page_size)
-    from rhip.kit.pagination import Page
-    return _page_out([_org_out(s, o) for o in rows], Page(rows, total, page, page_size))
+    return _listing([_org_out(s, o) for o in rows], total, page, page_size)
 
 
 @router.get("/organizations/{org_id}", response_model=sc.OrganizationOut)
@@ -157,8 +160,6 @@ def get_organization(org_id: int, s: DbSession, who: Who):
 
 
 def _practitioners_out(s, rows) -> list[sc.PractitionerOut]:
-    from rhip.kit.masking import mask_id_number
-
     orgs = repo.practitioner_orgs(s, [p.id for p in rows])
     return [sc.PractitionerOut(id=p.id, name=p.name, sex=p.sex, id_number_masked=mask_id_number(p.id_number),
                                profession=p.profession, qualification=p.qualification, active=p.active,
@@ -173,8 +174,7 @@ def list_practitioners(s: DbSession, who: Who, org: int | None = None, professio
     pr = PageRequest(page, page_size)
     rows, total = repo.list_practitioners(s, org_id=org, profession=profession, name=name, offset=pr.offset,
                                           limit=page_size)
-    from rhip.kit.pagination import Page
-    return _page_out(_practitioners_out(s, rows), Page(rows, total, page, page_size))
+    return _listing(_practitioners_out(s, rows), total, page, page_size)
 
 
 @router.get("/practitioners/{pid}", response_model=sc.PractitionerOut)
@@ -202,8 +202,7 @@ def list_teams(s: DbSession, who: Who, org: int | None = None, village: str | No
     who.require("registry.read")
     pr = PageRequest(page, page_size)
     rows, total = repo.list_teams(s, org_id=org, village_code=village, offset=pr.offset, limit=page_size)
-    from rhip.kit.pagination import Page
-    return _page_out(_teams_out(s, rows), Page(rows, total, page, page_size))
+    return _listing(_teams_out(s, rows), total, page, page_size)
 
 
 @router.get("/teams/{team_id}", response_model=sc.TeamOut)
