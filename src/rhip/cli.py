@@ -245,6 +245,8 @@ def demo(
     seed: int = 42,
     profile: str = "demo",
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="完成后启动平台")] = True,
+    demo_users: Annotated[bool, typer.Option("--demo-users/--no-demo-users",
+                                             help="另建村医、乡镇、卫健委演示账户（一次性密码）")] = True,
 ):
     """演示：建库、生成合成县、创建管理员并启动 Set up the demo county (reused on a second run) and serve it."""
     from rhip.kit.migrate import upgrade
@@ -278,9 +280,41 @@ def demo(
             out.print("  (首次登录须修改密码 change it at first sign-in; 忘记可用 `rhip users set-password admin`)")
         else:
             out.print("✓ administrator 'admin' exists (reset with `rhip users set-password admin`)")
+        if demo_users:
+            _demo_users(s, generate_password)
     db.dispose()
     if serve_after:
         serve(None, None, 1)
+
+
+def _demo_users(s, generate_password) -> None:
+    """One account per kind of user, so the demo shows what each one may see (scope differs)."""
+    from sqlalchemy import select
+
+    from rhip.registry.models import Division, Organization, Team, TeamMember
+    from rhip.security import repository as srepo
+    from rhip.security import service as sec
+
+    team = s.scalar(select(Team).order_by(Team.id).limit(1))
+    county = s.scalar(select(Division.code).where(Division.level == "county"))
+    if team is None or county is None:
+        return
+    doctor = s.scalar(select(TeamMember.practitioner_id).where(TeamMember.team_id == team.id,
+                                                               TeamMember.role == "village_doctor").limit(1))
+    centre = s.get(Organization, team.org_id)
+    specs = [
+        ("vdoc", "村医（演示）", "village_doctor", dict(practitioner_id=doctor, org_id=None), f"{team.name}服务的村"),
+        ("township", "乡镇卫生院（演示）", "township_staff", dict(org_ids=[centre.id], org_id=centre.id), centre.name),
+        ("manager", "卫健委（演示）", "commission_manager", dict(division_codes=[county]), "全县"),
+    ]
+    for username, name, role, kw, scope_text in specs:
+        if srepo.user_by_username(s, username) is not None:
+            continue
+        password = generate_password()
+        sec.create_user(s, username=username, display_name=name, role=role, password=password,
+                        must_change_password=True, **kw)
+        sec.audit(s, sec.system_principal("demo"), "user.create", detail={"username": username, "role": role})
+        out.print(f"  演示账户 demo user: {username} ({role}, 范围 scope: {scope_text})  一次性密码: {password}")
 
 
 def main() -> None:  # pragma: no cover

@@ -66,3 +66,24 @@ def test_migrate_synth_and_users(db_url, tmp_path):
                                           url=db_url, tmp=tmp_path).stdout
     token = rhip("users", "token", "zhao", url=db_url, tmp=tmp_path).stdout.strip()
     assert token.startswith("rhip_")
+
+
+def test_demo_sets_up_once_with_demo_accounts(db_url, tmp_path):
+    from rhip.kit.db import Database
+    from rhip.security import repository as srepo
+    from rhip.security import service as sec
+
+    first = rhip("demo", "--profile", "tiny", "--no-serve", url=db_url, tmp=tmp_path)
+    assert first.stdout.count("一次性密码") == 4  # admin and three demo users
+    second = rhip("demo", "--profile", "tiny", "--no-serve", url=db_url, tmp=tmp_path)
+    assert "reusing the synthetic county" in second.stdout and "一次性密码" not in second.stdout
+    db = Database(db_url)
+    with db.read_only() as s:
+        scopes = {u: sec.principal_for(s, srepo.user_by_username(s, u), channel="cli", client_addr=None).scope
+                  for u in ("admin", "vdoc", "township", "manager")}
+        assert srepo.user_by_username(s, "vdoc").must_change_password
+    db.dispose()
+    assert scopes["admin"].everything
+    assert scopes["manager"].prefixes == frozenset({"411530"})
+    assert all(len(p) == 12 for p in scopes["vdoc"].prefixes) and scopes["vdoc"].prefixes
+    assert all(len(p) == 9 for p in scopes["township"].prefixes)
