@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from rhip.registry.models import Household, Resident
@@ -251,3 +252,19 @@ def test_openapi_documents_the_registry(client):
     spec = client.get("/api/openapi.json").json()
     assert "/api/residents" in spec["paths"] and "/api/households" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.parametrize("params,field", [({"sex": "7"}, "sex"), ({"status": "zzz"}, "status"), ({"tag": "x"}, "tag"),
+                                          ({"village": "abc"}, "village"), ({"page": 0}, "page"),
+                                          ({"page_size": 1000}, "page_size")])
+def test_impossible_search_criteria_are_errors_not_empty_results(client, county, params, field):
+    r = client.get("/api/residents", params=params, headers=auth(county, "admin"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == field
+
+
+def test_malformed_json_and_unknown_level(client, county):
+    h = auth(county, "admin")
+    r = client.patch(f"/api/residents/{county.residents['li']}", content="{bad json",
+                     headers={**h, "content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    assert client.get("/api/divisions", params={"level": "planet"}, headers=h).status_code == 422

@@ -70,7 +70,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError):
         errors = []
         for e in exc.errors():
-            field = _loc_to_field(tuple(e.get("loc", ())))
+            field = "body" if e.get("type") == "json_invalid" else _loc_to_field(tuple(e.get("loc", ())))
             zh = PYDANTIC_ZH.get(e.get("type", ""), "输入无效")
             errors.append({"field": field, "code": f"input.{e.get('type', 'invalid')}",
                            "message_zh": f"{field}：{zh}", "message_en": f"{field}: {e.get('msg')}"})

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from rhip.kit.errors import NotFound
+from rhip.kit.errors import FieldError, NotFound, ValidationFailed
 from rhip.kit.http import DbSession
 from rhip.kit.idcard import SEX_LABELS, check_id_number
 from rhip.kit.masking import mask_id_number
@@ -14,7 +14,7 @@ from rhip.kit.pagination import Page, PageRequest
 from rhip.registry import repository as repo
 from rhip.registry import schemas as sc
 from rhip.registry import service
-from rhip.registry.rules import ORG_KINDS, age_on
+from rhip.registry.rules import LEVELS, ORG_KINDS, age_on
 from rhip.security.deps import Who
 
 router = APIRouter(prefix="/api", tags=["registry 注册"])
@@ -115,6 +115,9 @@ def list_divisions(s: DbSession, who: Who, parent: str | None = None,
                    level: Annotated[str | None, Query(description="county | township | village")] = None,
                    page: PageNo = 1, page_size: PageSize = 50):
     who.require("registry.read")
+    if level is not None and level not in LEVELS:
+        raise ValidationFailed([FieldError("level", "level.unknown", f"层级“{level}”无效",
+                                           f"level '{level}' is not one of {', '.join(LEVELS)}")])
     pr = PageRequest(page, page_size)
     rows, total = repo.list_divisions(s, parent=parent, level=level, offset=pr.offset, limit=page_size)
     return _listing([sc.DivisionOut.model_validate(d) for d in rows], total, page, page_size)

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
-from rhip.kit.idcard import check_id_number, normalize
+from rhip.kit.idcard import SEX_LABELS, check_id_number, normalize
 from rhip.kit.pagination import Page, PageRequest
 from rhip.registry import repository as repo
 from rhip.registry.models import Household, Resident
 from rhip.registry.rules import (
-    birth_range_for_tag, derived_tags, normalize_name, normalize_phone, record_number, validate_resident,
+    STATUSES, birth_range_for_tag, derived_tags, normalize_name, normalize_phone, record_number, validate_resident,
 )
 from rhip.security.service import Principal, audit
 
@@ -72,6 +72,12 @@ def _filter_from(query: ResidentQuery, on: date) -> tuple[repo.ResidentFilter, l
         else:
             errors.append(FieldError("tag", "tag.unknown", f"标签“{query.tag}”不存在",
                                      f"tag '{query.tag}' does not exist"))
+    if query.sex is not None and query.sex not in SEX_LABELS:
+        errors.append(FieldError("sex", "sex.code", f"性别代码“{query.sex}”无效，应为0、1、2或9",
+                                 f"sex code '{query.sex}' is not valid; use 0, 1, 2 or 9 (GB/T 2261.1)"))
+    if query.status is not None and query.status not in STATUSES:
+        errors.append(FieldError("status", "status.code", f"状态“{query.status}”无效",
+                                 f"status '{query.status}' is not one of {', '.join(STATUSES)}"))
     if f.village_code and not (f.village_code.isdigit() and len(f.village_code) in (6, 9, 12)):
         errors.append(FieldError("village", "village_code.format", "区划代码应为6、9或12位数字",
                                  "division code must have 6, 9 or 12 digits"))
