@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.orm import Session
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
@@ -72,6 +73,18 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
                 for alias in attach or {}:
                     conn.exec_driver_sql(f'DETACH DATABASE "{alias}"')
                 conn.commit()
+
+
+def insert_if_absent(conn: Connection | Session, table: Table, values: dict) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: concurrent transactions may both try to create the same row."""
+    dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise ValueError(f"unsupported database dialect: {dialect}")
+    conn.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
 def reset_sequence(conn: Connection, table: Table, column: str = "id") -> None:

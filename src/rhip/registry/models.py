@@ -160,9 +160,11 @@ class Resident(Base):
     )
 
 
-class RecordSequence(Base):
-    """Next health-record sequence per village (the 5 digits after the 12-digit village code)."""
+class VillageCounter(Base):
+    """Next numbers per village: health-record sequence (5 digits after the 12-digit village code) and
+    household number. Taken under a row lock, so concurrent registrations never share a number."""
 
-    __tablename__ = "record_sequence"
+    __tablename__ = "village_counter"
     village_code: Mapped[str] = mapped_column(ForeignKey("division.code"), primary_key=True)
-    next_value: Mapped[int] = mapped_column(Integer, default=1)
+    next_record: Mapped[int] = mapped_column(Integer, default=1)
+    next_household: Mapped[int] = mapped_column(Integer, default=1)

@@ -9,9 +9,10 @@ from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from rhip.kit.dialect import insert_if_absent
 from rhip.registry.models import (
-    Division, Household, MedicalCommunity, Organization, Practitioner, PractitionerOrg, RecordSequence, Resident,
-    Team, TeamMember, TeamVillage,
+    Division, Household, MedicalCommunity, Organization, Practitioner, PractitionerOrg, Resident,
+    Team, TeamMember, TeamVillage, VillageCounter,
 )
 from rhip.security.rules import Scope
 
@@ -130,25 +131,26 @@ def get_household(s: Session, household_id: int) -> Household | None:
     return s.get(Household, household_id)
 
 
-def next_household_code(s: Session, village_code: str) -> str:
-    n = s.scalar(select(func.count()).select_from(Household).where(Household.village_code == village_code))
-    while True:
-        n += 1
-        code = f"{village_code}{n:05d}"
-        if not s.scalar(select(Household.id).where(Household.code == code)):
-            return code
+COUNTERS = {"record": (VillageCounter.next_record, Resident.record_no, Resident.village_code),
+            "household": (VillageCounter.next_household, Household.code, Household.village_code)}
 
 
-def allocate_record_no(s: Session, village_code: str) -> int:
-    """Next health-record sequence for a village, taken under a row lock (SELECT … FOR UPDATE)."""
-    row = s.scalar(select(RecordSequence).where(RecordSequence.village_code == village_code).with_for_update())
-    if row is None:
-        used = s.scalar(select(func.count()).select_from(Resident).where(Resident.village_code == village_code))
-        row = RecordSequence(village_code=village_code, next_value=used + 1)
-        s.add(row)
-        s.flush()
-    value = row.next_value
-    row.next_value = value + 1
+def allocate_number(s: Session, village_code: str, kind: str) -> int:
+    """Next health-record ("record") or household ("household") number of a village, under a row lock.
+
+    A village's first registration creates its counter (starting after the highest number in use); two
+    concurrent first registrations both try, one insert is ignored, and both then queue on the row lock."""
+    column, numbered, village = COUNTERS[kind]
+    locked = select(column).where(VillageCounter.village_code == village_code).with_for_update()
+    value = s.scalar(locked)
+    if value is None:
+        rec = s.scalar(select(func.max(Resident.record_no)).where(Resident.village_code == village_code))
+        hh = s.scalar(select(func.max(Household.code)).where(Household.village_code == village_code))
+        insert_if_absent(s, VillageCounter.__table__, {
+            "village_code": village_code, "next_record": int(rec[12:]) + 1 if rec else 1,
+            "next_household": int(hh[12:]) + 1 if hh else 1})
+        value = s.scalar(locked)
+    s.execute(update(VillageCounter).where(VillageCounter.village_code == village_code).values({column: value + 1}))
     return value
 
 

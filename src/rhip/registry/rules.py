@@ -309,3 +309,10 @@ def record_number(village_code: str, seq: int) -> str:
     if not 1 <= seq <= 99999:
         raise ValueError(f"record sequence {seq} out of range 1–99999 for village {village_code}")
     return f"{village_code}{seq:05d}"
+
+
+def household_code(village_code: str, seq: int) -> str:
+    """户号: 12-digit village code + 5-digit sequence (local)."""
+    if not 1 <= seq <= 99999:
+        raise ValueError(f"household sequence {seq} out of range 1–99999 for village {village_code}")
+    return f"{village_code}{seq:05d}"

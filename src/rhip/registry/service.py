@@ -13,7 +13,7 @@ from rhip.kit.pagination import Page, PageRequest
 from rhip.registry import repository as repo
 from rhip.registry.models import Household, Resident
 from rhip.registry.rules import (
-    STATUSES, birth_range_for_tag, derived_tags, normalize_name, normalize_phone, record_number, validate_resident,
+    STATUSES, birth_range_for_tag, derived_tags, normalize_name, normalize_phone, household_code, record_number, validate_resident,
 )
 from rhip.security.service import Principal, audit
 
@@ -158,7 +158,7 @@ def _check_unique_id(s: Session, id_number: str | None, field: str, errors: list
 
 def _new_resident(s: Session, clean: dict, *, source: str, household_id: int | None = None) -> Resident:
     now = datetime.now().replace(microsecond=0)
-    seq = repo.allocate_record_no(s, clean["village_code"])
+    seq = repo.allocate_number(s, clean["village_code"], "record")
     r = Resident(record_no=record_number(clean["village_code"], seq), source=source, version=1, created_at=now,
                  updated_at=now, ethnicity=clean.pop("ethnicity", None) or "01", **clean)
     if household_id is not None:
@@ -258,7 +258,7 @@ def create_household(s: Session, who: Principal, data: dict) -> tuple[Household,
         cleaned.append(clean)
     if errors:
         raise ValidationFailed(errors)
-    hh = Household(code=repo.next_household_code(s, village), village_code=village, address=data.get("address"),
+    hh = Household(code=household_code(village, repo.allocate_number(s, village, "household")), village_code=village, address=data.get("address"),
                    created_at=datetime.now().replace(microsecond=0))
     s.add(hh)
     s.flush()

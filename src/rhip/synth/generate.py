@@ -221,7 +221,8 @@ def iter_chunks(profile: Profile, layout: CountyLayout, seed: int, chunk: int = 
     stats.away, stats.deceased, stats.moved_out = n_away, n_dead, n_moved
     stats.duplicates, stats.legacy15, stats.missing_id = n_dup, n_legacy, n_missing
     own = set(village_codes)
-    yield "done", {code: n for code, n in record_seq.items() if code in own}, stats
+    yield "done", ({code: n for code, n in record_seq.items() if code in own},
+                   {code: n for code, n in hh_seq.items() if code in own}), stats
 
 
 def stage_part(profile: Profile, seed: int, part: int, dialect: str, path: Path, chunk: int,

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from rhip.kit.dialect import bulk_insert, load_staged, reset_sequence
-from rhip.registry.models import Household, RecordSequence, Resident
+from rhip.registry.models import Household, Resident, VillageCounter
 from rhip.synth.generate import (
     HOUSEHOLD_COLS, PARTS, RESIDENT_COLS, TRUTH_COLS, PeopleStats, iter_chunks, stage_in_child, stage_part,
 )
@@ -30,6 +30,7 @@ class Staged:
     dialect: str
     paths: list[Path]
     record_seq: dict[str, int]
+    household_seq: dict[str, int]
     stats: PeopleStats
 
     def attach(self) -> dict[str, Path]:
@@ -81,9 +82,11 @@ def stage(profile: Profile, seed: int, dialect: str, workdir: Path, *, progress:
                 if proc.is_alive():
                     proc.terminate()
     record_seq: dict[str, int] = {}
-    for _, _, seqs, _ in results:
-        record_seq.update(seqs)
-    return Staged(dialect, paths, record_seq, PeopleStats.total([r[3] for r in results]))
+    household_seq: dict[str, int] = {}
+    for _, _, (records, households), _ in results:
+        record_seq.update(records)
+        household_seq.update(households)
+    return Staged(dialect, paths, record_seq, household_seq, PeopleStats.total([r[3] for r in results]))
 
 
 def load(conn: Connection, staged: Staged) -> PeopleStats:
@@ -93,8 +96,8 @@ def load(conn: Connection, staged: Staged) -> PeopleStats:
         for table, cols in ((Household.__table__, HOUSEHOLD_COLS), (Resident.__table__, RESIDENT_COLS),
                             (SynthTruth.__table__, TRUTH_COLS)):
             written += load_staged(conn, table, cols, path, f"stage{p}")
-    bulk_insert(conn, RecordSequence.__table__, ("village_code", "next_value"),
-                [(code, n + 1) for code, n in sorted(staged.record_seq.items())])
+    bulk_insert(conn, VillageCounter.__table__, ("village_code", "next_record", "next_household"),
+                [(code, n + 1, staged.household_seq[code] + 1) for code, n in sorted(staged.record_seq.items())])
     reset_sequence(conn, Resident.__table__)
     reset_sequence(conn, Household.__table__)
     staged.stats.rows = written

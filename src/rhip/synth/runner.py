@@ -81,7 +81,7 @@ def _people_load(conn: Connection, profile: Profile, seed: int, staged, progress
 
 
 LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org", "team", "team_member", "team_village",
-                 "household", "resident", "record_sequence")
+                 "household", "resident", "village_counter")
 
 STAGES: dict[str, Stage] = {
     "structure": Stage(load=_structure),

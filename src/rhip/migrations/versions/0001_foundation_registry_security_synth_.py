@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:28:16.584862
+Create Date: 2026-11-23 13:51:06.829940
 """
 from alembic import op
 import sqlalchemy as sa
@@ -132,11 +132,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_organization_medical_community_id'), ['medical_community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_organization_parent_id'), ['parent_id'], unique=False)
 
-    op.create_table('record_sequence',
+    op.create_table('village_counter',
     sa.Column('village_code', sa.String(length=12), nullable=False),
-    sa.Column('next_value', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['village_code'], ['division.code'], name=op.f('fk_record_sequence_village_code_division')),
-    sa.PrimaryKeyConstraint('village_code', name=op.f('pk_record_sequence'))
+    sa.Column('next_record', sa.Integer(), nullable=False),
+    sa.Column('next_household', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['village_code'], ['division.code'], name=op.f('fk_village_counter_village_code_division')),
+    sa.PrimaryKeyConstraint('village_code', name=op.f('pk_village_counter'))
     )
     op.create_table('app_user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -368,7 +369,7 @@ def _drop_tables() -> None:
 
     op.drop_table('practitioner_org')
     op.drop_table('app_user')
-    op.drop_table('record_sequence')
+    op.drop_table('village_counter')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organization_parent_id'))
         batch_op.drop_index(batch_op.f('ix_organization_medical_community_id'))
