@@ -131,27 +131,27 @@ def get_household(s: Session, household_id: int) -> Household | None:
     return s.get(Household, household_id)
 
 
-COUNTERS = {"record": (VillageCounter.next_record, Resident.record_no, Resident.village_code),
-            "household": (VillageCounter.next_household, Household.code, Household.village_code)}
+COUNTERS = {"record": VillageCounter.next_record, "household": VillageCounter.next_household}
 
 
 def allocate_number(s: Session, village_code: str, kind: str) -> int:
-    """Next health-record ("record") or household ("household") number of a village, under a row lock.
+    """Next health-record ("record") or household ("household") number of a village.
 
-    A village's first registration creates its counter (starting after the highest number in use); two
-    concurrent first registrations both try, one insert is ignored, and both then queue on the row lock."""
-    column, numbered, village = COUNTERS[kind]
-    locked = select(column).where(VillageCounter.village_code == village_code).with_for_update()
-    value = s.scalar(locked)
+    One atomic ``UPDATE … RETURNING`` takes the row's write lock before reading (SQLite has no
+    SELECT … FOR UPDATE). A village's first registration creates its counter, starting after the highest
+    number in use; two concurrent first registrations both try, one insert is ignored."""
+    column = COUNTERS[kind]
+    bump = (update(VillageCounter).where(VillageCounter.village_code == village_code)
+            .values({column: column + 1}).returning(column))
+    value = s.scalar(bump)
     if value is None:
         rec = s.scalar(select(func.max(Resident.record_no)).where(Resident.village_code == village_code))
         hh = s.scalar(select(func.max(Household.code)).where(Household.village_code == village_code))
         insert_if_absent(s, VillageCounter.__table__, {
             "village_code": village_code, "next_record": int(rec[12:]) + 1 if rec else 1,
             "next_household": int(hh[12:]) + 1 if hh else 1})
-        value = s.scalar(locked)
-    s.execute(update(VillageCounter).where(VillageCounter.village_code == village_code).values({column: value + 1}))
-    return value
+        value = s.scalar(bump)
+    return value - 1
 
 
 def bump_version(s: Session, resident_id: int, expected: int, values: dict) -> int:
