@@ -22,7 +22,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.db_url)
-    install_error_handlers(app)
+    from rhip.security.deps import audit_refusal
+
+    install_error_handlers(app, on_refusal=audit_refusal)
 
     from rhip.registry.endpoints import router as registry_router
     from rhip.security.endpoints import router as security_router

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -52,18 +52,14 @@ PYDANTIC_ZH = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, on_refusal: Callable[[Request, RhipError], None] | None = None) -> None:
+    """``on_refusal`` is called for every RhipError after the request's transaction was rolled back
+    (the app passes security's audit of refusals; kit knows nothing of security)."""
+
     @app.exception_handler(RhipError)
     async def _rhip(request: Request, exc: RhipError):
-        audit_info = getattr(exc, "audit", None)
-        principal = getattr(request.state, "principal", None)
-        if audit_info and principal is not None:
-            # The request's transaction was rolled back; the refusal is recorded in its own transaction.
-            from rhip.security.service import audit
-
-            action, ids = audit_info
-            with request.app.state.db.unit_of_work() as s:
-                audit(s, principal, action, outcome="denied", resident_ids=ids, detail={"path": request.url.path})
+        if on_refusal is not None:
+            on_refusal(request, exc)
         return JSONResponse(exc.as_dict(), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from rhip.kit.errors import Forbidden, NotAuthenticated
+from rhip.kit.errors import Forbidden, NotAuthenticated, RhipError
 from rhip.kit.http import DbSession, client_addr
 from rhip.security import service as sec
 
@@ -36,3 +36,18 @@ def current_principal(request: Request, s: DbSession) -> sec.Principal:
 
 
 Who = Annotated[sec.Principal, Depends(current_principal)]
+
+
+def audit_refusal(request: Request, err: RhipError) -> None:
+    """Record a refusal the service marked for audit (``err.audit = (action, resident ids)``).
+
+    The request's own transaction was rolled back, so the ``denied`` event is committed in a transaction
+    of its own. Used by the API's error handler and by the console's error pages.
+    """
+    info = getattr(err, "audit", None)
+    principal = getattr(request.state, "principal", None)
+    if not info or principal is None:
+        return
+    action, ids = info
+    with request.app.state.db.unit_of_work() as s:
+        sec.audit(s, principal, action, outcome="denied", resident_ids=ids, detail={"path": request.url.path})
