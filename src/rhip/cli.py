@@ -105,8 +105,17 @@ def serve(host: Optional[str] = None, port: Optional[int] = None,
     s = get_settings()
     out.print(f"RHIP: http://{host or s.host}:{port or s.port}/console/  ·  API docs: "
               f"http://{host or s.host}:{port or s.port}/api/docs")
+    # uvicorn's own access log would write query strings (ID numbers, phones) to the log: rhip logs requests
+    # itself, without them (rhip.access).
+    log_config = {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "loggers": {"uvicorn": {"handlers": ["console"], "level": "INFO"},
+                    "rhip": {"handlers": ["console"], "level": "INFO"}},
+    }
     uvicorn.run("rhip.app:create_app", factory=True, host=host or s.host, port=port or s.port, workers=workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", proxy_headers=True, access_log=False, log_config=log_config)
 
 
 @app.command("check-id")

@@ -268,3 +268,14 @@ def test_malformed_json_and_unknown_level(client, county):
                      headers={**h, "content-type": "application/json"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
     assert client.get("/api/divisions", params={"level": "planet"}, headers=h).status_code == 422
+
+
+def test_access_log_never_contains_the_query_string(client, county, db, caplog):
+    import logging
+
+    idn = _id_of(db, county.residents["zhang"])
+    with caplog.at_level(logging.INFO, logger="rhip.access"):
+        client.get("/api/residents", params={"id_number": idn, "phone": "13812345678"}, headers=auth(county, "admin"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "rhip.access"]
+    assert lines and "/api/residents" in lines[-1] and " 200 " in lines[-1]
+    assert idn not in "".join(lines) and "13812345678" not in "".join(lines)
