@@ -30,7 +30,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db or Database(settings.db_url)
     from rhip.security.deps import audit_refusal
 
-    install_error_handlers(app, on_refusal=audit_refusal)
+    from rhip.fhir.endpoints import mount_fhir, render_error
+
+    install_error_handlers(app, on_refusal=audit_refusal, renderers={"/fhir": render_error})
 
     from rhip.registry.endpoints import router as registry_router
     from rhip.security.endpoints import router as security_router
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(security_router)
     app.include_router(registry_router)
     mount_console(app)
+    mount_fhir(app)
 
     @app.middleware("http")
     async def access_log(request, call_next):

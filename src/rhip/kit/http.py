@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -52,18 +52,31 @@ PYDANTIC_ZH = {
 }
 
 
-def install_error_handlers(app: FastAPI, on_refusal: Callable[[Request, RhipError], None] | None = None) -> None:
+Renderer = Callable[[Request, Exception], Response]
+
+
+def install_error_handlers(app: FastAPI, on_refusal: Callable[[Request, RhipError], None] | None = None,
+                           renderers: dict[str, Renderer] | None = None) -> None:
     """``on_refusal`` is called for every RhipError after the request's transaction was rolled back
-    (the app passes security's audit of refusals; kit knows nothing of security)."""
+    (the app passes security's audit of refusals; kit knows nothing of security). ``renderers`` maps a
+    path prefix (e.g. "/fhir") to the function that renders errors there in that API's own format."""
+
+    def rendered(request: Request, exc: Exception) -> Response | None:
+        for prefix, render in (renderers or {}).items():
+            if request.url.path.startswith(prefix):
+                return render(request, exc)
+        return None
 
     @app.exception_handler(RhipError)
     async def _rhip(request: Request, exc: RhipError):
         if on_refusal is not None:
             on_refusal(request, exc)
-        return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+        return rendered(request, exc) or JSONResponse(exc.as_dict(), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
+        if (response := rendered(request, exc)) is not None:
+            return response
         errors = []
         for e in exc.errors():
             field = "body" if e.get("type") == "json_invalid" else _loc_to_field(tuple(e.get("loc", ())))

@@ -57,6 +57,7 @@ class ResidentFilter:
     poverty_registered: bool | None = None
     fp_special_family: bool | None = None
     record_no: str | None = None
+    resident_id: int | None = None
 
 
 def _resident_conditions(f: ResidentFilter, scope: Scope) -> list[ColumnElement[bool]]:
@@ -74,6 +75,8 @@ def _resident_conditions(f: ResidentFilter, scope: Scope) -> list[ColumnElement[
         c.append(or_(Resident.phone == f.phone, Resident.phone2 == f.phone))
     if f.household_id is not None:
         c.append(Resident.household_id == f.household_id)
+    if f.resident_id is not None:
+        c.append(Resident.id == f.resident_id)
     if f.record_no:
         c.append(Resident.record_no == f.record_no)
     if f.village_code:

@@ -34,12 +34,16 @@ class ResidentQuery:
     status: str | None = None
     sex: str | None = None
     tag: str | None = None
+    birth_from: date | None = None
+    birth_to: date | None = None
+    resident_id: int | None = None
     sort: str = "name"
 
 
 def _filter_from(query: ResidentQuery, on: date) -> tuple[repo.ResidentFilter, list[FieldError]]:
     f = repo.ResidentFilter(household_id=query.household_id, village_code=query.village_code, status=query.status,
-                            sex=query.sex, record_no=query.record_no)
+                            sex=query.sex, record_no=query.record_no, birth_from=query.birth_from,
+                            birth_to=query.birth_to, resident_id=query.resident_id)
     errors: list[FieldError] = []
     if query.id_number:
         _set_id_filter(f, query.id_number)
@@ -62,7 +66,9 @@ def _filter_from(query: ResidentQuery, on: date) -> tuple[repo.ResidentFilter, l
             f.name_prefix = True
     if query.tag:
         if query.tag in ("elderly65", "child0_6"):
-            f.birth_from, f.birth_to = birth_range_for_tag(query.tag, on)
+            lo, hi = birth_range_for_tag(query.tag, on)
+            f.birth_from = max(d for d in (lo, f.birth_from) if d) if (lo or f.birth_from) else None
+            f.birth_to = min(d for d in (hi, f.birth_to) if d) if (hi or f.birth_to) else None
         elif query.tag == "disabled":
             f.disabled = True
         elif query.tag == "poor":

@@ -1,0 +1,126 @@
+"""The FHIR R4 REST API at /fhir (application/fhir+json). Routes only adapt HTTP to ``fhir.service``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+
+import orjson
+
+from rhip.fhir import service
+from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcome
+from rhip.fhir.validation import parse_json
+from rhip.kit.errors import RhipError
+from rhip.kit.http import DbSession
+from rhip.security.deps import Who
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+router = APIRouter(prefix="/fhir", tags=["FHIR R4"])
+
+
+def fhir_response(resource: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(resource), status_code=status, media_type=FHIR_JSON, headers=headers)
+
+
+def _check_format(request: Request) -> None:
+    fmt = request.query_params.get("_format")
+    if fmt and fmt not in ("json", "application/json", "application/fhir+json"):
+        raise FhirError(415, [Issue("not-supported", f"_format {fmt!r}: only JSON is supported")])
+    ctype = request.headers.get("content-type", "")
+    if request.method in ("POST", "PUT") and ctype and not ctype.startswith(
+            ("application/fhir+json", "application/json", "application/x-www-form-urlencoded")):
+        raise FhirError(415, [Issue("not-supported", f"Content-Type {ctype!r}: send application/fhir+json")])
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def _params(request: Request) -> dict[str, list[str]]:
+    return parse_qs(request.url.query, keep_blank_values=False)
+
+
+def _prefer_minimal(prefer: str | None) -> bool:
+    return bool(prefer) and "return=minimal" in prefer
+
+
+@router.get("/metadata", summary="CapabilityStatement")
+def metadata(request: Request):
+    return fhir_response(service.capability_statement(_base(request)))
+
+
+@router.get("/Patient/{rid}", summary="read Patient")
+def read_patient(rid: str, request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    p = service.read_patient(s, who, rid)
+    return fhir_response(p, headers={"ETag": f'W/"{p["meta"]["versionId"]}"',
+                                     "Last-Modified": p["meta"]["lastUpdated"]})
+
+
+@router.get("/Patient", summary="search Patient")
+def search_patient(request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    return fhir_response(service.search_patients(s, who, _params(request), _base(request)))
+
+
+@router.post("/Patient/_search", summary="search Patient (POST)")
+async def search_patient_post(request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    form = parse_qs((await request.body()).decode(), keep_blank_values=False)
+    params = {**_params(request)}
+    for k, v in form.items():
+        params.setdefault(k, []).extend(v)
+    return fhir_response(service.search_patients(s, who, params, _base(request)))
+
+
+@router.post("/Patient", summary="create Patient (conditional with If-None-Exist)")
+async def create_patient(request: Request, s: DbSession, who: Who,
+                         if_none_exist: Annotated[str | None, Header()] = None,
+                         prefer: Annotated[str | None, Header()] = None):
+    _check_format(request)
+    body = parse_json(await request.body())
+    status, p = service.create_patient(s, who, body, if_none_exist=if_none_exist)
+    headers = {"Location": f"{_base(request)}/Patient/{p['id']}/_history/{p['meta']['versionId']}",
+               "ETag": f'W/"{p["meta"]["versionId"]}"'}
+    if _prefer_minimal(prefer):
+        return Response(status_code=status, headers=headers)
+    return fhir_response(p, status, headers)
+
+
+@router.put("/Patient/{rid}", summary="update Patient (If-Match for optimistic locking)")
+async def update_patient(rid: str, request: Request, s: DbSession, who: Who,
+                         if_match: Annotated[str | None, Header()] = None,
+                         prefer: Annotated[str | None, Header()] = None):
+    _check_format(request)
+    body = parse_json(await request.body())
+    p = service.update_patient(s, who, rid, body, if_match=if_match)
+    headers = {"ETag": f'W/"{p["meta"]["versionId"]}"'}
+    if _prefer_minimal(prefer):
+        return Response(status_code=200, headers=headers)
+    return fhir_response(p, headers=headers)
+
+
+def render_error(request: Request, exc: Exception) -> Response:
+    """Every error under /fhir is an OperationOutcome."""
+    if isinstance(exc, FhirError):
+        return fhir_response(exc.outcome(), exc.status)
+    if isinstance(exc, RhipError):
+        err = from_rhip_error(exc, request.url.path.split("/")[2] if request.url.path.count("/") >= 2 else None)
+        return fhir_response(err.outcome(), exc.http_status)
+    if isinstance(exc, RequestValidationError):
+        issues = [Issue("invalid", e.get("msg", "invalid"), ".".join(str(p) for p in e.get("loc", ())))
+                  for e in exc.errors()]
+        return fhir_response(operation_outcome(issues), 400)
+    return fhir_response(operation_outcome([Issue("exception", "internal server error; it was logged")]), 500)
+
+
+def mount_fhir(app: FastAPI) -> None:
+    app.include_router(router)
+
+    @app.exception_handler(FhirError)
+    async def _fhir_error(request: Request, exc: FhirError):
+        return render_error(request, exc)

@@ -1,0 +1,175 @@
+"""FHIR interactions for the implemented resource types, on top of the domain services (which check
+scope and permissions and write the audit trail). Framework-free: endpoints only adapt HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from rhip import __version__
+from rhip.fhir import identifiers as ids
+from rhip.fhir.errors import FhirError, Issue, from_rhip_error, not_found
+from rhip.fhir.mappers import MAPPERS
+from rhip.fhir.mappers.patient import GENDER_FROM_FHIR, PatientMapper
+from rhip.fhir.search import count_and_page, date_range, token
+from rhip.fhir.validation import validate
+from rhip.kit.errors import NotFound, RhipError
+from rhip.kit.pagination import PageRequest
+from rhip.registry import service as registry
+from rhip.security.service import Principal
+
+PATIENT_SEARCH = {
+    "_id": "token", "identifier": "token", "name": "string", "family": "string", "gender": "token",
+    "birthdate": "date", "phone": "token", "telecom": "token",
+}
+CONTROL = {"_count", "_page", "_format"}
+
+
+def _domain(call, resource_type: str, rid: str = "?"):
+    """Run a domain use case; its errors become FHIR errors. A refusal the domain wants audited (out of
+    scope) is re-raised as is: the app's handler audits it after the rollback and renders it for FHIR."""
+    try:
+        return call()
+    except NotFound:
+        raise not_found(resource_type, rid) from None
+    except RhipError as e:
+        if getattr(e, "audit", None):
+            raise
+        raise from_rhip_error(e, resource_type) from None
+
+
+def read_patient(s: Session, who: Principal, rid: str) -> dict:
+    if not rid.isdigit():
+        raise not_found("Patient", rid)
+    r = _domain(lambda: registry.get_resident(s, who, int(rid)), "Patient", rid)
+    return PatientMapper.to_fhir(r)
+
+
+def _patient_query(params: dict[str, list[str]]) -> registry.ResidentQuery:
+    unknown = sorted(k for k in params if k not in PATIENT_SEARCH and k not in CONTROL)
+    if unknown:
+        raise FhirError(400, [Issue("not-supported", f"search parameter {k!r} is not supported for Patient "
+                                                     f"(supported: {', '.join(PATIENT_SEARCH)})", k) for k in unknown])
+    q = registry.ResidentQuery(sort="name")
+    for name, values in params.items():
+        for value in values:
+            if name == "_id":
+                if not value.isdigit():
+                    raise FhirError(400, [Issue("value", f"_id={value!r} is not a Patient id", "_id")])
+                q.resident_id = int(value)
+            elif name == "identifier":
+                system, code = token(value)
+                if system in (None, ids.RESIDENT_ID_NUMBER):
+                    q.id_number = code
+                elif system == ids.HEALTH_RECORD_NUMBER:
+                    q.record_no = code
+                else:
+                    raise FhirError(400, [Issue("not-supported", f"identifier system {system!r} is not searchable "
+                                                                 f"(use {ids.RESIDENT_ID_NUMBER} or "
+                                                                 f"{ids.HEALTH_RECORD_NUMBER})", "identifier")])
+            elif name in ("name", "family"):
+                q.name = value + "*"  # FHIR string search: starts with
+            elif name == "gender":
+                code = token(value)[1]
+                if code not in GENDER_FROM_FHIR:
+                    raise FhirError(400, [Issue("code-invalid", f"gender {code!r} is not one of male, female, "
+                                                                "other, unknown", "gender")])
+                q.sex = GENDER_FROM_FHIR[code]
+            elif name == "birthdate":
+                lo, hi = date_range("birthdate", value)
+                q.birth_from = max(filter(None, (lo, q.birth_from)), default=None)
+                q.birth_to = min(filter(None, (hi, q.birth_to)), default=None)
+            elif name in ("phone", "telecom"):
+                q.phone = token(value)[1]
+    return q
+
+
+def search_patients(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
+    query = _patient_query(params)
+    count, page = count_and_page(params)
+    result = _domain(lambda: registry.search_residents(s, who, query, PageRequest(page, count)), "Patient")
+    flat = [(k, v) for k, vs in sorted(params.items()) if k not in ("_page",) for v in vs]
+
+    def link(relation: str, p: int) -> dict:
+        return {"relation": relation, "url": f"{base}/Patient?{urlencode(flat + [('_page', str(p))])}"}
+
+    links = [link("self", page)]
+    if page * count < result.total:
+        links.append(link("next", page + 1))
+    if page > 1:
+        links.append(link("previous", page - 1))
+    return {
+        "resourceType": "Bundle", "type": "searchset", "total": result.total, "link": links,
+        "entry": [{"fullUrl": f"{base}/Patient/{r.id}", "resource": PatientMapper.to_fhir(r),
+                   "search": {"mode": "match"}} for r in result.items],
+    }
+
+
+def create_patient(s: Session, who: Principal, body: dict, *, if_none_exist: str | None = None
+                   ) -> tuple[int, dict]:
+    """201 with the new Patient; with If-None-Exist, 200 with the one match, 412 when several match."""
+    resource = validate(body, "Patient")
+    if if_none_exist:
+        from urllib.parse import parse_qs
+
+        crit = parse_qs(if_none_exist.lstrip("?"), keep_blank_values=False)
+        found = search_patients(s, who, crit, "")
+        if found["total"] == 1:
+            return 200, found["entry"][0]["resource"]
+        if found["total"] > 1:
+            raise FhirError(412, [Issue("duplicate", f"If-None-Exist matched {found['total']} patients")])
+    fields = PatientMapper.to_fields(resource, creating=True)
+    r = _domain(lambda: registry.create_resident(s, who, fields, source="fhir"), "Patient")
+    return 201, PatientMapper.to_fhir(r)
+
+
+def update_patient(s: Session, who: Principal, rid: str, body: dict, *, if_match: str | None) -> dict:
+    resource = validate(body, "Patient")
+    if resource.get("id") != rid:
+        raise FhirError(400, [Issue("invalid", f"Patient.id {resource.get('id')!r} must equal the id in the URL "
+                                               f"({rid!r})", "Patient.id")])
+    if not rid.isdigit():
+        raise not_found("Patient", rid)
+    version = None
+    if if_match:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit():
+            raise FhirError(400, [Issue("value", f"If-Match {if_match!r} is not a version tag like W/\"3\"")])
+        version = int(tag)
+    fields = PatientMapper.to_fields(resource, creating=False)
+    try:
+        r = _domain(lambda: registry.update_resident(s, who, int(rid), fields, expected_version=version), "Patient",
+                    rid)
+    except FhirError as e:
+        if e.status == 412:
+            raise FhirError(412, [Issue("conflict", "version conflict: the Patient was changed since that version "
+                                                    "(If-Match)")]) from None
+        raise
+    return PatientMapper.to_fhir(r)
+
+
+def capability_statement(base: str) -> dict:
+    """Truthful: lists exactly the types, interactions and search parameters implemented here."""
+    resources = []
+    for rtype in MAPPERS:
+        resources.append({
+            "type": rtype,
+            "interaction": [{"code": c} for c in ("read", "search-type", "create", "update")],
+            "versioning": "versioned-update",
+            "readHistory": False, "updateCreate": False, "conditionalCreate": True, "conditionalUpdate": False,
+            "conditionalDelete": "not-supported",
+            "searchParam": [{"name": n, "type": t} for n, t in PATIENT_SEARCH.items()],
+        })
+    return {
+        "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
+        "date": datetime.now(timezone.utc).date().isoformat(), "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "application/json"],
+        "software": {"name": "RHIP", "version": __version__},
+        "implementation": {"description": "RHIP 区域全民健康信息平台 FHIR R4", "url": base},
+        "rest": [{"mode": "server",
+                  "security": {"description": "Bearer tokens (rhip users token) or the console session; every "
+                                              "read and search is audited against the patient."},
+                  "resource": resources}],
+    }

@@ -1,0 +1,68 @@
+"""Parse and validate a FHIR R4 resource: JSON, resourceType, structure and types (``fhir.resources``),
+then the required value sets (``valuesets``). All problems are reported together, each with its FHIRPath."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+import orjson
+from pydantic import ValidationError
+
+from rhip.fhir.errors import FhirError, Issue
+from rhip.fhir.valuesets import check_required_bindings
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+@cache
+def model_class(resource_type: str):
+    module = importlib.import_module(f"fhir.resources.{resource_type.lower()}")
+    return getattr(module, resource_type)
+
+
+def fhirpath(resource_type: str, loc: tuple) -> str:
+    path = resource_type
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "__root__":
+            path += f".{part}"
+    return path
+
+
+def parse_json(body: bytes) -> dict:
+    if len(body) > MAX_BODY_BYTES:
+        raise FhirError(413, [Issue("too-costly", f"request body of {len(body):,} bytes exceeds the limit of "
+                                                  f"{MAX_BODY_BYTES:,} bytes")])
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise FhirError(400, [Issue("structure", f"malformed JSON: {e}")]) from None
+    if not isinstance(data, dict):
+        raise FhirError(400, [Issue("structure", "the body must be a JSON object (a FHIR resource)")])
+    return data
+
+
+def validate(data: dict, expected_type: str) -> dict:
+    """Return the resource as validated JSON (dict), or raise FhirError(400/422) listing every problem."""
+    rtype = data.get("resourceType")
+    if rtype != expected_type:
+        raise FhirError(400, [Issue("invalid", f"resourceType is {rtype!r}, expected {expected_type!r}",
+                                    "resourceType" if rtype else None)])
+    issues: list[Issue] = []
+    try:
+        model = model_class(expected_type).model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            kind = err.get("type", "")
+            code = "structure" if kind in ("extra_forbidden", "list_type", "model_type", "dict_type") else (
+                "required" if kind == "missing" else "value")
+            issues.append(Issue(code, err.get("msg", "invalid"), fhirpath(expected_type, tuple(err.get("loc", ())))))
+        model = None
+    for where, code, allowed in check_required_bindings(data):
+        issues.append(Issue("code-invalid", f"{code!r} is not in the required value set "
+                                            f"({', '.join(sorted(allowed))})", where))
+    if issues:
+        raise FhirError(400 if any(i.code == "structure" for i in issues) else 422, issues)
+    return model.model_dump(mode="json", exclude_none=True)

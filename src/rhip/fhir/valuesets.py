@@ -1,0 +1,48 @@
+"""Required value-set bindings that ``fhir.resources`` does not enforce (it accepts ``gender: "man"``).
+
+Each entry: (resource type, FHIRPath of a code element without indices) → allowed codes, from the
+FHIR R4 specification's required bindings.
+"""
+
+from __future__ import annotations
+
+REQUIRED: dict[tuple[str, str], frozenset[str]] = {
+    ("Patient", "gender"): frozenset({"male", "female", "other", "unknown"}),
+    ("Patient", "telecom.system"): frozenset({"phone", "fax", "email", "pager", "url", "sms", "other"}),
+    ("Patient", "telecom.use"): frozenset({"home", "work", "temp", "old", "mobile"}),
+    ("Patient", "name.use"): frozenset({"usual", "official", "temp", "nickname", "anonymous", "old", "maiden"}),
+    ("Patient", "identifier.use"): frozenset({"usual", "official", "temp", "secondary", "old"}),
+    ("Patient", "address.use"): frozenset({"home", "work", "temp", "old", "billing"}),
+    ("Patient", "address.type"): frozenset({"postal", "physical", "both"}),
+    ("Patient", "link.type"): frozenset({"replaced-by", "replaces", "refer", "seealso"}),
+}
+
+
+def _walk(value, parts: list[str], path: str):
+    """Yield (FHIRPath with indices, code) for every value at ``parts`` below ``value``."""
+    if not parts:
+        if isinstance(value, str):
+            yield path, value
+        return
+    head, rest = parts[0], parts[1:]
+    child = value.get(head) if isinstance(value, dict) else None
+    if child is None:
+        return
+    if isinstance(child, list):
+        for i, item in enumerate(child):
+            yield from _walk(item, rest, f"{path}.{head}[{i}]")
+    else:
+        yield from _walk(child, rest, f"{path}.{head}")
+
+
+def check_required_bindings(resource: dict) -> list[tuple[str, str, frozenset[str]]]:
+    """(FHIRPath, bad code, allowed codes) for every code outside its required value set."""
+    rtype = resource.get("resourceType")
+    bad = []
+    for (t, path), allowed in REQUIRED.items():
+        if t != rtype:
+            continue
+        for where, code in _walk(resource, path.split("."), rtype):
+            if code not in allowed:
+                bad.append((where, code, allowed))
+    return bad
