@@ -40,7 +40,7 @@ def test_capability_statement_lists_exactly_what_works(client):
     cs = client.get("/fhir/metadata").json()
     assert cs["resourceType"] == "CapabilityStatement" and cs["fhirVersion"] == "4.0.1"
     resources = {r["type"]: r for r in cs["rest"][0]["resource"]}
-    assert set(resources) == {"Patient"}
+    assert set(resources) == {"Patient", "Encounter", "Condition", "Observation"}
     assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "search-type", "create", "update"}
     assert {p["name"] for p in resources["Patient"]["searchParam"]} >= {"identifier", "name", "birthdate", "gender"}
 

@@ -13,6 +13,7 @@ import orjson
 
 from rhip.fhir import service
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcome
+from rhip.fhir.mappers import RECORD_MAPPERS
 from rhip.fhir.validation import parse_json
 from rhip.kit.errors import RhipError
 from rhip.kit.http import DbSession
@@ -102,6 +103,50 @@ async def update_patient(rid: str, request: Request, s: DbSession, who: Who,
     if _prefer_minimal(prefer):
         return Response(status_code=200, headers=headers)
     return fhir_response(p, headers=headers)
+
+
+# ------------------------------------------------------------------ clinical records (generic by type)
+
+def _record_type(rtype: str) -> str:
+    if rtype not in RECORD_MAPPERS:
+        raise FhirError(404, [Issue("not-supported", f"resource type {rtype!r} is not supported here; see "
+                                                     "/fhir/metadata")])
+    return rtype
+
+
+@router.get("/{rtype}/{rid}", summary="read Encounter, Condition or Observation")
+def read_record(rtype: str, rid: str, request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    r = service.read_record(s, who, _record_type(rtype), rid)
+    return fhir_response(r, headers={"ETag": f'W/"{r["meta"]["versionId"]}"'})
+
+
+@router.get("/{rtype}", summary="search Encounter, Condition or Observation")
+def search_records(rtype: str, request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    return fhir_response(service.search_records(s, who, _record_type(rtype), _params(request), _base(request)))
+
+
+@router.post("/{rtype}", summary="create Encounter, Condition or Observation (re-sending the same source "
+                                 "identifier updates it)")
+async def create_record(rtype: str, request: Request, s: DbSession, who: Who,
+                        prefer: Annotated[str | None, Header()] = None):
+    _check_format(request)
+    rtype = _record_type(rtype)
+    status, r = service.create_record(s, who, rtype, parse_json(await request.body()))
+    headers = {"Location": f"{_base(request)}/{rtype}/{r['id']}/_history/{r['meta']['versionId']}",
+               "ETag": f'W/"{r["meta"]["versionId"]}"'}
+    return Response(status_code=status, headers=headers) if _prefer_minimal(prefer) else         fhir_response(r, status, headers)
+
+
+@router.put("/{rtype}/{rid}", summary="update Encounter, Condition or Observation (If-Match)")
+async def update_record(rtype: str, rid: str, request: Request, s: DbSession, who: Who,
+                        if_match: Annotated[str | None, Header()] = None,
+                        prefer: Annotated[str | None, Header()] = None):
+    _check_format(request)
+    r = service.update_record(s, who, _record_type(rtype), rid, parse_json(await request.body()), if_match=if_match)
+    headers = {"ETag": f'W/"{r["meta"]["versionId"]}"'}
+    return Response(status_code=200, headers=headers) if _prefer_minimal(prefer) else fhir_response(r, headers=headers)
 
 
 def render_error(request: Request, exc: Exception) -> Response:

@@ -48,13 +48,18 @@ FIELD_PATHS = {
     },
 }
 
+RECORD_PATHS = {"subject": "subject", "encounter": "encounter", "identifier": "identifier",
+                "organization": "serviceProvider", "practitioner": "participant", "value": "valueQuantity",
+                "component": "component", "type": "type", "period": "period"}
+
 HTTP_TO_ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",
                  412: "conflict", 422: "processing"}
 
 
 def from_rhip_error(err: RhipError, resource_type: str | None = None) -> FhirError:
     """A platform error (bilingual, with fields) as a FHIR error with FHIRPath expressions."""
-    paths = FIELD_PATHS.get(resource_type or "", {})
+    paths = FIELD_PATHS.get(resource_type or "") or {
+        k: f"{resource_type}.{v}" for k, v in RECORD_PATHS.items()} if resource_type else {}
     status = 422 if err.http_status == 422 else err.http_status
     if not err.errors:
         return FhirError(status, [Issue(HTTP_TO_ISSUE.get(err.http_status, "processing"),
@@ -64,5 +69,7 @@ def from_rhip_error(err: RhipError, resource_type: str | None = None) -> FhirErr
         code = "value" if fe.code.startswith(("id_number.", "sex.", "birth_date.", "phone.")) else "invalid"
         if fe.code.endswith("duplicate"):
             code = "duplicate"
-        issues.append(Issue(code, f"{fe.message_en} ({fe.message_zh})", paths.get(fe.field, fe.field)))
+        where = paths.get(fe.field) or (f"{resource_type}.{fe.field}" if resource_type and fe.field.startswith(
+            "component[") else fe.field)
+        issues.append(Issue(code, f"{fe.message_en} ({fe.message_zh})", where))
     return FhirError(status, issues)

@@ -3,7 +3,7 @@ scope and permissions and write the audit trail). Framework-free: endpoints only
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from rhip import __version__
 from rhip.fhir import identifiers as ids
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, not_found
-from rhip.fhir.mappers import MAPPERS
+from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.fhir.mappers.patient import GENDER_FROM_FHIR, PatientMapper
 from rhip.fhir.search import count_and_page, date_range, token
 from rhip.fhir.validation import validate
 from rhip.kit.errors import NotFound, RhipError
 from rhip.kit.pagination import PageRequest
+from rhip.records import repository as records_repo
+from rhip.records import service as records
 from rhip.registry import service as registry
 from rhip.security.service import Principal
 
@@ -150,17 +152,126 @@ def update_patient(s: Session, who: Principal, rid: str, body: dict, *, if_match
     return PatientMapper.to_fhir(r)
 
 
+# ------------------------------------------------------------------ clinical records
+
+def _record_out(s: Session, rtype: str, rows: list) -> list[dict]:
+    mapper = RECORD_MAPPERS[rtype]
+    comps = records_repo.components(s, [r.id for r in rows]) if rtype == "Observation" else {}
+    return [mapper.to_fhir(r, comps.get(r.id)) for r in rows]
+
+
+def read_record(s: Session, who: Principal, rtype: str, rid: str) -> dict:
+    if not rid.isdigit():
+        raise not_found(rtype, rid)
+    row = _domain(lambda: records.get(s, who, rtype, int(rid)), rtype, rid)
+    return _record_out(s, rtype, [row])[0]
+
+
+def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_repo.RecordFilter, int | None]:
+    supported = RECORD_MAPPERS[rtype].search_params
+    unknown = sorted(k for k in params if k not in supported and k not in CONTROL)
+    if unknown:
+        raise FhirError(400, [Issue("not-supported", f"search parameter {k!r} is not supported for {rtype} "
+                                                     f"(supported: {', '.join(supported)})", k) for k in unknown])
+    f = records_repo.RecordFilter()
+    only_id = None
+    for name, values in params.items():
+        for value in values:
+            if name in ("patient", "subject"):
+                rid = value.rpartition("/")[2]
+                if not rid.isdigit():
+                    raise FhirError(400, [Issue("value", f"{name}={value!r} is not a Patient reference", name)])
+                f.resident_id = int(rid)
+            elif name == "encounter":
+                eid = value.rpartition("/")[2]
+                if not eid.isdigit():
+                    raise FhirError(400, [Issue("value", f"encounter={value!r} is not an Encounter reference",
+                                                name)])
+                f.encounter_id = int(eid)
+            elif name == "code":
+                for part in value.split(","):
+                    system, code = token(part)
+                    f.code_system = system or None
+                    f.codes.append(code)
+            elif name in ("date", "recorded-date"):
+                lo, hi = date_range(name, value)
+                if lo:
+                    start = datetime.combine(lo, datetime.min.time())
+                    f.time_from = max(filter(None, (start, f.time_from)))
+                if hi:
+                    end = datetime.combine(hi, datetime.min.time()) + timedelta(days=1)
+                    f.time_to = min(filter(None, (end, f.time_to)))
+            elif name == "category":
+                f.category = token(value)[1]
+            elif name in ("status", "clinical-status"):
+                f.status = token(value)[1]
+            elif name == "_id":
+                if not value.isdigit():
+                    raise FhirError(400, [Issue("value", f"_id={value!r} is not an id", "_id")])
+                only_id = int(value)
+    return f, only_id
+
+
+def search_records(s: Session, who: Principal, rtype: str, params: dict[str, list[str]], base: str) -> dict:
+    f, only_id = _record_filter(rtype, params)
+    count, page = count_and_page(params)
+    if only_id is not None:
+        try:
+            rows = [_domain(lambda: records.get(s, who, rtype, only_id), rtype, str(only_id))]
+        except FhirError:
+            rows = []
+        entries, total = _record_out(s, rtype, rows), len(rows)
+    else:
+        result = _domain(lambda: records.search(s, who, rtype, f, PageRequest(page, count)), rtype)
+        entries, total = _record_out(s, rtype, result.items), result.total
+    flat = [(k, v) for k, vs in sorted(params.items()) if k != "_page" for v in vs]
+    links = [{"relation": "self", "url": f"{base}/{rtype}?{urlencode(flat + [('_page', str(page))])}"}]
+    if page * count < total:
+        links.append({"relation": "next", "url": f"{base}/{rtype}?{urlencode(flat + [('_page', str(page + 1))])}"})
+    if page > 1:
+        links.append({"relation": "previous",
+                      "url": f"{base}/{rtype}?{urlencode(flat + [('_page', str(page - 1))])}"})
+    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
+            "entry": [{"fullUrl": f"{base}/{rtype}/{e['id']}", "resource": e, "search": {"mode": "match"}}
+                      for e in entries]}
+
+
+def create_record(s: Session, who: Principal, rtype: str, body: dict) -> tuple[int, dict]:
+    """Create, or — when the same source record (identifier system + value) was sent before — update it.
+    201 when created, 200 when an earlier copy was updated: re-sending never duplicates."""
+    resource = validate(body, rtype)
+    fields, comps = RECORD_MAPPERS[rtype].to_fields(resource)
+    row, created = _domain(lambda: records.upsert(s, who, rtype, fields, comps), rtype)
+    return (201 if created else 200), _record_out(s, rtype, [row])[0]
+
+
+def update_record(s: Session, who: Principal, rtype: str, rid: str, body: dict, *, if_match: str | None) -> dict:
+    resource = validate(body, rtype)
+    if resource.get("id") != rid:
+        raise FhirError(400, [Issue("invalid", f"{rtype}.id must equal the id in the URL ({rid!r})", f"{rtype}.id")])
+    current = _domain(lambda: records.get(s, who, rtype, int(rid)), rtype, rid) if rid.isdigit() else None
+    if current is None:
+        raise not_found(rtype, rid)
+    if if_match and if_match.strip().removeprefix("W/").strip('"') != str(current.version):
+        raise FhirError(412, [Issue("conflict", f"version conflict: {rtype}/{rid} is at version {current.version}")])
+    fields, comps = RECORD_MAPPERS[rtype].to_fields(resource)
+    fields["source_system"], fields["source_id"] = current.source_system, current.source_id
+    row, _ = _domain(lambda: records.upsert(s, who, rtype, fields, comps), rtype)
+    return _record_out(s, rtype, [row])[0]
+
+
 def capability_statement(base: str) -> dict:
     """Truthful: lists exactly the types, interactions and search parameters implemented here."""
     resources = []
-    for rtype in MAPPERS:
+    for rtype, mapper in MAPPERS.items():
+        params = PATIENT_SEARCH if rtype == "Patient" else mapper.search_params
         resources.append({
             "type": rtype,
             "interaction": [{"code": c} for c in ("read", "search-type", "create", "update")],
             "versioning": "versioned-update",
-            "readHistory": False, "updateCreate": False, "conditionalCreate": True, "conditionalUpdate": False,
-            "conditionalDelete": "not-supported",
-            "searchParam": [{"name": n, "type": t} for n, t in PATIENT_SEARCH.items()],
+            "readHistory": False, "updateCreate": False, "conditionalCreate": rtype == "Patient",
+            "conditionalUpdate": False, "conditionalDelete": "not-supported",
+            "searchParam": [{"name": n, "type": t} for n, t in params.items()],
         })
     return {
         "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",

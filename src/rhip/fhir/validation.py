@@ -17,7 +17,10 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 
 @cache
 def model_class(resource_type: str):
-    module = importlib.import_module(f"fhir.resources.{resource_type.lower()}")
+    """The ``fhir.resources`` model for a type. Its default package is FHIR R5 (where, e.g., Encounter.class
+    is a list); R4 documents are validated with its R4B models — R4B (4.3) keeps R4's structure for the
+    resources served here, and the package has no separate R4 models."""
+    module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
     return getattr(module, resource_type)
 
 

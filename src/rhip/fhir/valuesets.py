@@ -15,6 +15,14 @@ REQUIRED: dict[tuple[str, str], frozenset[str]] = {
     ("Patient", "address.use"): frozenset({"home", "work", "temp", "old", "billing"}),
     ("Patient", "address.type"): frozenset({"postal", "physical", "both"}),
     ("Patient", "link.type"): frozenset({"replaced-by", "replaces", "refer", "seealso"}),
+    ("Encounter", "status"): frozenset({"planned", "arrived", "triaged", "in-progress", "onleave", "finished",
+                                        "cancelled", "entered-in-error", "unknown"}),
+    ("Observation", "status"): frozenset({"registered", "preliminary", "final", "amended", "corrected",
+                                          "cancelled", "entered-in-error", "unknown"}),
+    ("Condition", "clinicalStatus.coding.code"): frozenset({"active", "recurrence", "relapse", "inactive",
+                                                            "remission", "resolved"}),
+    ("Condition", "verificationStatus.coding.code"): frozenset({"unconfirmed", "provisional", "differential",
+                                                                "confirmed", "refuted", "entered-in-error"}),
 }
 
 

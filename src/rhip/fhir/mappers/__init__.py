@@ -3,6 +3,10 @@ CapabilityStatement lists."""
 
 from __future__ import annotations
 
+from rhip.fhir.mappers.condition import ConditionMapper
+from rhip.fhir.mappers.encounter import EncounterMapper
+from rhip.fhir.mappers.observation import ObservationMapper
 from rhip.fhir.mappers.patient import PatientMapper
 
-MAPPERS = {m.resource_type: m for m in (PatientMapper,)}
+MAPPERS = {m.resource_type: m for m in (PatientMapper, EncounterMapper, ConditionMapper, ObservationMapper)}
+RECORD_MAPPERS = {k: v for k, v in MAPPERS.items() if k != "Patient"}

@@ -1,0 +1,86 @@
+"""All record queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
+from rhip.registry.models import Resident
+from rhip.registry.repository import scope_filter
+from rhip.security.rules import Scope
+
+MODELS = {"Encounter": Encounter, "Condition": Condition, "Observation": Observation}
+TIME_COLUMN = {"Encounter": Encounter.period_start, "Condition": Condition.recorded_date,
+               "Observation": Observation.effective_at}
+
+
+def by_source(s: Session, model, source_system: str, source_id: str):
+    return s.scalar(select(model).where(model.source_system == source_system, model.source_id == source_id))
+
+
+def get(s: Session, model, rid: int):
+    return s.get(model, rid)
+
+
+def components(s: Session, observation_ids: list[int]) -> dict[int, list[ObservationComponent]]:
+    out: dict[int, list[ObservationComponent]] = {}
+    if observation_ids:
+        for c in s.scalars(select(ObservationComponent).where(ObservationComponent.observation_id.in_(observation_ids))
+                           .order_by(ObservationComponent.observation_id, ObservationComponent.seq)):
+            out.setdefault(c.observation_id, []).append(c)
+    return out
+
+
+def replace_components(s: Session, observation_id: int, comps: list[dict]) -> None:
+    for old in s.scalars(select(ObservationComponent).where(ObservationComponent.observation_id == observation_id)):
+        s.delete(old)
+    s.flush()
+    for i, c in enumerate(comps):
+        s.add(ObservationComponent(observation_id=observation_id, seq=i + 1, **c))
+
+
+@dataclass(slots=True)
+class RecordFilter:
+    resident_id: int | None = None
+    encounter_id: int | None = None
+    code_system: str | None = None
+    codes: list[str] = field(default_factory=list)
+    time_from: datetime | None = None
+    time_to: datetime | None = None  # exclusive
+    category: str | None = None
+    status: str | None = None
+
+
+def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, offset: int, limit: int
+           ) -> tuple[list, int]:
+    model = MODELS[resource_type]
+    c = []
+    sf = scope_filter(scope)
+    if sf is not None:
+        c.append(model.resident_id.in_(select(Resident.id).where(sf)))
+    if f.resident_id is not None:
+        c.append(model.resident_id == f.resident_id)
+    if f.encounter_id is not None and hasattr(model, "encounter_id"):
+        c.append(model.encounter_id == f.encounter_id)
+    if f.codes:
+        c.append(model.code.in_(f.codes))
+        if f.code_system:
+            c.append(model.code_system == f.code_system)
+    tcol = TIME_COLUMN[resource_type]
+    if f.time_from is not None:
+        c.append(tcol >= (f.time_from.date() if resource_type == "Condition" else f.time_from))
+    if f.time_to is not None:
+        c.append(tcol < (f.time_to.date() if resource_type == "Condition" else f.time_to))
+    if f.category and hasattr(model, "category"):
+        c.append(model.category == f.category)
+    if f.status:
+        status_col = model.clinical_status if resource_type == "Condition" else model.status
+        c.append(status_col == f.status)
+    rows = s.scalars(select(model).where(*c).order_by(tcol.desc(), model.id.desc()).offset(offset).limit(limit)).all()
+    total = len(rows) if offset == 0 and len(rows) < limit else s.scalar(select(func.count()).select_from(model)
+                                                                        .where(*c))
+    return list(rows), total
