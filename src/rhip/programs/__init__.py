@@ -1,0 +1,1 @@
+"""National basic public-health service programmes: pure rules (see ``rhip.programs.rules``)."""
