@@ -43,6 +43,8 @@ def test_capability_statement_lists_exactly_what_works(client):
     assert set(resources) == {"Patient", "Encounter", "Condition", "Observation"}
     assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "search-type", "create", "update"}
     assert {p["name"] for p in resources["Patient"]["searchParam"]} >= {"identifier", "name", "birthdate", "gender"}
+    assert {i["code"] for i in cs["rest"][0]["interaction"]} == {"transaction", "batch"}
+    assert resources["Patient"]["operation"][0]["name"] == "everything"
 
 
 def test_read_patient_maps_registry_fields_and_is_audited(client, county, db):

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 import orjson
 
 from rhip.fhir import service
+from rhip.fhir.bundle import process as process_bundle
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcome
 from rhip.fhir.mappers import RECORD_MAPPERS
 from rhip.fhir.validation import parse_json
@@ -52,6 +53,19 @@ def _prefer_minimal(prefer: str | None) -> bool:
 @router.get("/metadata", summary="CapabilityStatement")
 def metadata(request: Request):
     return fhir_response(service.capability_statement(_base(request)))
+
+
+@router.post("", summary="batch or transaction Bundle")
+@router.post("/", include_in_schema=False)
+async def bundle(request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    return fhir_response(process_bundle(s, who, parse_json(await request.body()), _base(request)))
+
+
+@router.get("/Patient/{rid}/$everything", summary="Patient/$everything")
+def everything(rid: str, request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    return fhir_response(service.patient_everything(s, who, rid, _base(request)))
 
 
 @router.get("/Patient/{rid}", summary="read Patient")

@@ -260,6 +260,27 @@ def update_record(s: Session, who: Principal, rtype: str, rid: str, body: dict, 
     return _record_out(s, rtype, [row])[0]
 
 
+EVERYTHING_LIMIT = 5000
+
+
+def patient_everything(s: Session, who: Principal, rid: str, base: str) -> dict:
+    """The Patient and every record about them (Encounters, Conditions, Observations), newest first.
+
+    One audited read of the patient and one audited search per record type."""
+    patient = read_patient(s, who, rid)
+    entries = [{"fullUrl": f"{base}/Patient/{rid}", "resource": patient, "search": {"mode": "match"}}]
+    for rtype in RECORD_MAPPERS:
+        f = records_repo.RecordFilter(resident_id=int(rid))
+        result = _domain(lambda: records.search(s, who, rtype, f, PageRequest(1, EVERYTHING_LIMIT)), rtype)
+        if result.total > EVERYTHING_LIMIT:
+            raise FhirError(422, [Issue("too-costly", f"Patient/{rid} has {result.total} {rtype} resources, more "
+                                                      f"than $everything returns ({EVERYTHING_LIMIT}); search by "
+                                                      f"type with paging instead")])
+        entries += [{"fullUrl": f"{base}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "include"}}
+                    for r in _record_out(s, rtype, result.items)]
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+
+
 def capability_statement(base: str) -> dict:
     """Truthful: lists exactly the types, interactions and search parameters implemented here."""
     resources = []
@@ -273,13 +294,16 @@ def capability_statement(base: str) -> dict:
             "conditionalUpdate": False, "conditionalDelete": "not-supported",
             "searchParam": [{"name": n, "type": t} for n, t in params.items()],
         })
+        if rtype == "Patient":
+            resources[-1]["operation"] = [{"name": "everything",
+                                           "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
     return {
         "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": datetime.now(timezone.utc).date().isoformat(), "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "application/json"],
         "software": {"name": "RHIP", "version": __version__},
         "implementation": {"description": "RHIP 区域全民健康信息平台 FHIR R4", "url": base},
-        "rest": [{"mode": "server",
+        "rest": [{"mode": "server", "interaction": [{"code": "transaction"}, {"code": "batch"}],
                   "security": {"description": "Bearer tokens (rhip users token) or the console session; every "
                                               "read and search is audited against the patient."},
                   "resource": resources}],

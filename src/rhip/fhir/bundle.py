@@ -1,0 +1,180 @@
+"""``batch`` and ``transaction`` Bundles (POST /fhir).
+
+- transaction: every entry in the request's one database transaction; one failing entry rejects the whole
+  Bundle (4xx OperationOutcome naming ``Bundle.entry[i]``) and nothing is written. Entries that create
+  resources may be referred to by their ``fullUrl`` (``urn:uuid:…``) from other entries; creates run in
+  dependency order (Patient, Encounter, then the rest) and references are rewritten to the new ids.
+- batch: entries are independent: each runs in a savepoint and gets its own response (an error in one
+  does not undo the others).
+Supported entry requests: POST (create; ``ifNoneExist`` for Patient), PUT Type/id (update; ``ifMatch``),
+GET Type/id and GET Type?params.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy.orm import Session
+
+from rhip.fhir import service
+from rhip.fhir.errors import FhirError, Issue, from_rhip_error
+from rhip.fhir.mappers import MAPPERS
+from rhip.kit.errors import RhipError
+from rhip.security.service import Principal, audit
+
+CREATE_ORDER = {"Patient": 0, "Encounter": 1}
+STATUS_TEXT = {200: "200 OK", 201: "201 Created"}
+MAX_ENTRIES = 10_000
+
+
+def _rewrite(value, ids: dict[str, str], where: str):
+    """Replace ``{"reference": "urn:uuid:…"}`` by the created resource's ``Type/id``."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k == "reference" and isinstance(v, str) and v.startswith("urn:uuid:"):
+                if v not in ids:
+                    raise FhirError(422, [Issue("not-found", f"reference {v} is not the fullUrl of an entry created "
+                                                             "in this Bundle", f"{where}.reference")])
+                out[k] = ids[v]
+            else:
+                out[k] = _rewrite(v, ids, f"{where}.{k}")
+        return out
+    if isinstance(value, list):
+        return [_rewrite(v, ids, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _parse_entries(bundle: dict) -> list[tuple[int, dict]]:
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        raise FhirError(400, [Issue("structure", "Bundle.entry must be a list", "Bundle.entry")])
+    if len(entries) > MAX_ENTRIES:
+        raise FhirError(413, [Issue("too-costly", f"{len(entries)} entries; at most {MAX_ENTRIES} per Bundle")])
+    issues = []
+    for i, e in enumerate(entries):
+        req = e.get("request") if isinstance(e, dict) else None
+        if not isinstance(req, dict) or req.get("method") not in ("GET", "POST", "PUT") or not req.get("url"):
+            issues.append(Issue("structure", "each entry needs request.method (GET, POST or PUT) and request.url",
+                                f"Bundle.entry[{i}].request"))
+            continue
+        if req["method"] in ("POST", "PUT") and not isinstance(e.get("resource"), dict):
+            issues.append(Issue("required", f"a {req['method']} entry needs a resource", f"Bundle.entry[{i}].resource"))
+        full = e.get("fullUrl")
+        if full is not None and not isinstance(full, str):
+            issues.append(Issue("value", "fullUrl must be a string", f"Bundle.entry[{i}].fullUrl"))
+    if issues:
+        raise FhirError(400, issues)
+    return list(enumerate(entries))
+
+
+def _type_of_url(url: str, i: int) -> tuple[str, str | None, dict[str, list[str]]]:
+    parts = urlsplit(url)
+    path = parts.path.strip("/").removeprefix("fhir/")
+    rtype, _, rid = path.partition("/")
+    if rtype not in MAPPERS:
+        raise FhirError(400, [Issue("not-supported", f"request.url {url!r}: resource type {rtype!r} is not supported",
+                                    f"Bundle.entry[{i}].request.url")])
+    return rtype, rid or None, parse_qs(parts.query, keep_blank_values=False)
+
+
+def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], base: str) -> dict:
+    req = e["request"]
+    method, url = req["method"], req["url"]
+    rtype, rid, params = _type_of_url(url, i)
+    if method == "GET":
+        if rid:
+            res = service.read_patient(s, who, rid) if rtype == "Patient" else service.read_record(s, who, rtype, rid)
+        else:
+            res = (service.search_patients(s, who, params, base) if rtype == "Patient"
+                   else service.search_records(s, who, rtype, params, base))
+        return {"resource": res, "response": {"status": "200 OK"}}
+    resource = _rewrite(e["resource"], ids, f"Bundle.entry[{i}].resource")
+    if method == "POST":
+        if rid:
+            raise FhirError(400, [Issue("invalid", "POST goes to the type (e.g. 'Patient'), not to an id",
+                                        f"Bundle.entry[{i}].request.url")])
+        if rtype == "Patient":
+            status, res = service.create_patient(s, who, resource, if_none_exist=req.get("ifNoneExist"))
+        else:
+            status, res = service.create_record(s, who, rtype, resource)
+        full = e.get("fullUrl")
+        if full:
+            ids[full] = f"{rtype}/{res['id']}"
+    else:  # PUT
+        if not rid:
+            raise FhirError(400, [Issue("invalid", "PUT needs Type/id", f"Bundle.entry[{i}].request.url")])
+        if rtype == "Patient":
+            res = service.update_patient(s, who, rid, resource, if_match=req.get("ifMatch"))
+        else:
+            res = service.update_record(s, who, rtype, rid, resource, if_match=req.get("ifMatch"))
+        status = 200
+    return {"fullUrl": f"{base}/{rtype}/{res['id']}", "resource": res,
+            "response": {"status": STATUS_TEXT[status], "location": f"{rtype}/{res['id']}/_history/"
+                                                                   f"{res['meta']['versionId']}",
+                         "etag": f'W/"{res["meta"]["versionId"]}"'}}
+
+
+def _with_entry_path(err: FhirError, i: int) -> FhirError:
+    issues = []
+    for iss in err.issues:
+        expr = iss.expression
+        if expr and not expr.startswith("Bundle."):
+            expr = f"Bundle.entry[{i}].resource.{expr.split('.', 1)[1]}" if "." in expr else \
+                f"Bundle.entry[{i}].{expr}"
+        issues.append(Issue(iss.code, f"entry {i}: {iss.diagnostics}", expr or f"Bundle.entry[{i}]", iss.severity))
+    return FhirError(err.status, issues)
+
+
+def _order(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    """Creates first (Patient, Encounter, then the rest), then updates, then reads — as FHIR prescribes
+    for transactions, so that every urn:uuid reference can be resolved."""
+    def key(item):
+        i, e = item
+        method = e["request"]["method"]
+        rtype = e["request"]["url"].split("?")[0].strip("/").removeprefix("fhir/").split("/")[0]
+        return ({"POST": 0, "PUT": 1, "GET": 2}[method], CREATE_ORDER.get(rtype, 2), i)
+    return sorted(entries, key=key)
+
+
+def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
+    if bundle.get("resourceType") != "Bundle":
+        raise FhirError(400, [Issue("invalid", f"resourceType is {bundle.get('resourceType')!r}, expected 'Bundle'",
+                                    "resourceType")])
+    kind = bundle.get("type")
+    if kind not in ("transaction", "batch"):
+        raise FhirError(400, [Issue("value", f"Bundle.type {kind!r}: POST /fhir takes 'transaction' or 'batch'",
+                                    "Bundle.type")])
+    entries = _parse_entries(bundle)
+    responses: dict[int, dict] = {}
+    ids: dict[str, str] = {}
+    if kind == "transaction":
+        fulls = [e.get("fullUrl") for _, e in entries if e.get("fullUrl")]
+        if len(fulls) != len(set(fulls)):
+            raise FhirError(400, [Issue("duplicate", "two entries have the same fullUrl", "Bundle.entry")])
+        for i, e in _order(entries):
+            try:
+                responses[i] = _entry(s, who, i, e, ids, base)
+            except FhirError as err:
+                raise _with_entry_path(err, i) from None
+            except RhipError as err:
+                if getattr(err, "audit", None):
+                    raise  # refused for scope: audited by the app after the rollback
+                raise _with_entry_path(from_rhip_error(err, e["request"]["url"].split("/")[0]), i) from None
+    else:
+        for i, e in _order(entries):
+            savepoint = s.begin_nested()
+            try:
+                responses[i] = _entry(s, who, i, e, ids, base)
+                savepoint.commit()
+            except (FhirError, RhipError) as err:
+                savepoint.rollback()
+                if isinstance(err, RhipError) and getattr(err, "audit", None):
+                    action, rids = err.audit
+                    audit(s, who, action, outcome="denied", resident_ids=rids, detail={"bundle_entry": i})
+                    err = FhirError(404, [Issue("not-found", "not found, or outside your scope")])
+                elif isinstance(err, RhipError):
+                    err = from_rhip_error(err)
+                responses[i] = {"response": {"status": f"{err.status}", "outcome": err.outcome()}}
+    return {"resourceType": "Bundle", "type": f"{kind}-response",
+            "entry": [responses[i] for i in range(len(entries))]}
