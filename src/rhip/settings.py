@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     default_lang: str = "zh"
+    timezone: str = Field(default="Asia/Shanghai", description="The platform's timezone (IANA name)")
     session_minutes: int = 8 * 60
     # "auto": Secure flag when served over https or on a loopback host (browsers treat those as secure contexts).
     cookie_secure: str = "auto"

@@ -92,6 +92,8 @@ def install_error_handlers(app: FastAPI, on_refusal: Callable[[Request, RhipErro
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if (response := rendered(request, exc)) is not None:
+            return response
         zh = {404: "请求的地址不存在", 405: "不支持该请求方法", 401: "未登录", 403: "无权访问"}.get(exc.status_code, "请求错误")
         return JSONResponse({"code": f"http_{exc.status_code}", "message_zh": zh, "message_en": str(exc.detail)},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))

@@ -22,7 +22,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from rhip.registry.rules import age_on  # completed years; 29 February ages on 1 March
+from rhip.registry.rules import age_on  # noqa: F401 - re-exported: completed years, 29 Feb ages on 1 Mar
+
 
 DATA_PACKAGE = "rhip.programs.data"
 

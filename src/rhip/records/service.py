@@ -3,10 +3,9 @@ a record can be written or read only by someone whose scope covers the resident 
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
+from rhip.kit import clock
 from rhip.kit.errors import FieldError, NotFound, OutOfScope, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.records import repository as repo
@@ -51,7 +50,7 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
                                  f"Practitioner/{fields['practitioner_id']} does not exist"))
     if errors:
         raise ValidationFailed(errors)
-    now = datetime.now().replace(microsecond=0)
+    now = clock.now()
     row = repo.by_source(s, model, fields["source_system"], fields["source_id"])
     created = row is None
     if created:

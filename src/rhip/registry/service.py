@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
-from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
+from rhip.kit import clock
+from rhip.kit.errors import FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
 from rhip.kit.idcard import SEX_LABELS, check_id_number, normalize
 from rhip.kit.pagination import Page, PageRequest
 from rhip.registry import repository as repo
@@ -19,7 +20,7 @@ from rhip.security.service import Principal, audit
 
 
 def today() -> date:
-    return date.today()
+    return clock.now().date()
 
 
 @dataclass(slots=True)
@@ -163,7 +164,7 @@ def _check_unique_id(s: Session, id_number: str | None, field: str, errors: list
 
 
 def _new_resident(s: Session, clean: dict, *, source: str, household_id: int | None = None) -> Resident:
-    now = datetime.now().replace(microsecond=0)
+    now = clock.now()
     seq = repo.allocate_number(s, clean["village_code"], "record")
     r = Resident(record_no=record_number(clean["village_code"], seq), source=source, version=1, created_at=now,
                  updated_at=now, ethnicity=clean.pop("ethnicity", None) or "01", **clean)
@@ -221,7 +222,7 @@ def update_resident(s: Session, who: Principal, resident_id: int, changes: dict,
     changed = sorted(k for k, v in values.items() if getattr(r, k) != v)
     if not changed:
         return r
-    values["updated_at"] = datetime.now().replace(microsecond=0)
+    values["updated_at"] = clock.now()
     if repo.bump_version(s, r.id, r.version, values) != 1:
         s.refresh(r)
         raise PreconditionFailed(r.version)
@@ -265,7 +266,7 @@ def create_household(s: Session, who: Principal, data: dict) -> tuple[Household,
     if errors:
         raise ValidationFailed(errors)
     hh = Household(code=household_code(village, repo.allocate_number(s, village, "household")), village_code=village, address=data.get("address"),
-                   created_at=datetime.now().replace(microsecond=0))
+                   created_at=clock.now())
     s.add(hh)
     s.flush()
     people = [_new_resident(s, clean, source="api", household_id=hh.id) for clean in cleaned]

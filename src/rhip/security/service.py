@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from rhip.kit import clock
 from rhip.kit.errors import Conflict, FieldError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from rhip.security import repository as repo
 from rhip.security.models import ApiToken, User, WebSession
@@ -20,7 +21,7 @@ from rhip.security.rules import (
 
 
 def now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return clock.now()
 
 
 def sha256(token: str) -> str:
@@ -88,7 +89,7 @@ def audit(s: Session, who: Principal, action: str, *, outcome: str = "ok", resid
     """Append one audit event (and its subjects) inside the caller's transaction."""
     ids = sorted(set(resident_ids or []))
     return repo.insert_audit(s, {
-        "at": datetime.now(), "user_id": who.user_id, "username": who.username, "role": who.role,
+        "at": clock.now(), "user_id": who.user_id, "username": who.username, "role": who.role,
         "action": action, "outcome": outcome, "client_addr": who.client_addr, "channel": who.channel,
         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
         "resident_count": len(ids),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from rhip.fhir.errors import FhirError, Issue
+from rhip.kit import clock
 
 OWN_SOURCE = "urn:rhip:sid:record"  # records created through this API without an identifier of their own
 
@@ -37,20 +38,16 @@ def identifier(row) -> list[dict]:
 
 
 def instant(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=dt.tzinfo or datetime.now().astimezone().tzinfo).astimezone(timezone.utc).isoformat()
+    """A stored datetime (naive, platform-local) as a FHIR instant with the platform's offset."""
+    return clock.aware(dt).isoformat() if dt is not None else None
 
 
 def parse_datetime(value: str | None, path: str, issues: list[Issue]) -> datetime | None:
-    """FHIR dateTime → naive local datetime (the platform stores local time)."""
+    """FHIR dateTime → naive platform-local datetime (a date alone is its midnight)."""
     if not value:
         return None
     try:
-        if len(value) == 10:
-            return datetime.fromisoformat(value)
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return dt.astimezone().replace(tzinfo=None) if dt.tzinfo else dt
+        return clock.to_platform(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         issues.append(Issue("value", f"{path}: {value!r} is not a FHIR dateTime", path))
         return None

@@ -12,19 +12,16 @@ is ignored here (facility numbers are linked by the MPI, later).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 from rhip.fhir import identifiers as ids
 from rhip.fhir.errors import FhirError, Issue
+from rhip.fhir.mappers.common import instant
 from rhip.registry.models import Resident
 from rhip.synth.names import surname_of
 
 GENDER_TO_FHIR = {"1": "male", "2": "female", "0": "unknown", "9": "unknown"}
 GENDER_FROM_FHIR = {"male": "1", "female": "2", "unknown": "0", "other": "9"}
-
-
-def _instant(dt: datetime) -> str:
-    return dt.replace(tzinfo=dt.tzinfo or datetime.now().astimezone().tzinfo).astimezone(timezone.utc).isoformat()
 
 
 class PatientMapper:
@@ -33,7 +30,7 @@ class PatientMapper:
     @staticmethod
     def to_fhir(r: Resident) -> dict:
         p: dict = {"resourceType": "Patient", "id": str(r.id),
-                   "meta": {"versionId": str(r.version), "lastUpdated": _instant(r.updated_at)}}
+                   "meta": {"versionId": str(r.version), "lastUpdated": instant(r.updated_at)}}
         idents = []
         if r.id_number:
             idents.append({"use": "official", "system": ids.RESIDENT_ID_NUMBER, "value": r.id_number,
