@@ -40,7 +40,8 @@ def test_capability_statement_lists_exactly_what_works(client):
     cs = client.get("/fhir/metadata").json()
     assert cs["resourceType"] == "CapabilityStatement" and cs["fhirVersion"] == "4.0.1"
     resources = {r["type"]: r for r in cs["rest"][0]["resource"]}
-    assert set(resources) == {"Patient", "Encounter", "Condition", "Observation"}
+    assert set(resources) == {"Patient", "Encounter", "Condition", "Observation", "Organization", "Practitioner",
+                              "PractitionerRole", "Location"}
     assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "search-type", "create", "update"}
     assert {p["name"] for p in resources["Patient"]["searchParam"]} >= {"identifier", "name", "birthdate", "gender"}
     assert {i["code"] for i in cs["rest"][0]["interaction"]} == {"transaction", "batch"}
@@ -206,3 +207,28 @@ def test_create_outside_scope_is_refused(client, county):
     issues = _outcome(client.post("/fhir/Patient", json=body, headers=fh(county, "village_doctor")), 422)
     assert issues[0]["expression"] == ["Patient.address[0].extension"] and "outside your scope" in \
         issues[0]["diagnostics"]
+
+
+def test_fhir_http_errors_and_query_on_create_are_operation_outcomes(client, county):
+    h = fh(county)
+    rid = county.residents["zhang"]
+    issues = _outcome(client.request("DELETE", f"/fhir/Patient/{rid}", headers=h), 405)
+    assert issues[0]["code"] == "not-supported"
+    body = json.loads((GOLDEN / "patient_in.json").read_text())
+    issues = _outcome(client.post("/fhir/Patient", params={"identifier": "x|y"}, json=body, headers=h), 400)
+    assert "If-None-Exist" in issues[0]["diagnostics"]
+
+
+def test_times_are_the_platforms_local_time(client, county):
+    """A reading at 07:00 in Beijing belongs to that day, whatever the server's timezone."""
+    from tests.fhir.test_records import bp
+
+    h = fh(county)
+    r = client.post("/fhir/Observation", json=bp(county, None, 130, 80, "TZ1", "2026-03-05T07:00:00+08:00"),
+                    headers=h)
+    assert r.status_code == 201 and r.json()["effectiveDateTime"] == "2026-03-05T07:00:00+08:00"
+    utc = client.post("/fhir/Observation", json=bp(county, None, 130, 80, "TZ2", "2026-03-05T23:30:00Z"), headers=h)
+    assert utc.json()["effectiveDateTime"] == "2026-03-06T07:30:00+08:00"
+    day = client.get("/fhir/Observation", params={"patient": county.residents["zhang"], "date": "2026-03-05"},
+                     headers=h).json()
+    assert [e["resource"]["identifier"][0]["value"] for e in day["entry"]] == ["TZ1"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from rhip.fhir.validation import validate
-from rhip.records.models import Encounter, Observation, ObservationComponent
+from rhip.records.models import Observation, ObservationComponent
 from rhip.security.models import AuditEvent, AuditSubject
 from tests.factories import auth
 

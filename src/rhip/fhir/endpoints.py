@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import Response
 
 import orjson
@@ -28,7 +29,18 @@ def fhir_response(resource: dict, status: int = 200, headers: dict | None = None
     return Response(orjson.dumps(resource), status_code=status, media_type=FHIR_JSON, headers=headers)
 
 
+def _no_query_on_write(request: Request) -> None:
+    """A create or update takes no search parameters: conditions go in If-None-Exist / If-Match headers."""
+    extra = sorted(k for k in request.query_params if k != "_format")
+    if extra:
+        raise FhirError(400, [Issue("not-supported", f"{request.method} {request.url.path} takes no query parameters "
+                                                     f"({', '.join(extra)}); for a conditional create send them in "
+                                                     "the If-None-Exist header", extra[0])])
+
+
 def _check_format(request: Request) -> None:
+    if request.method in ("POST", "PUT") and not request.url.path.endswith("/_search"):
+        _no_query_on_write(request)
     fmt = request.query_params.get("_format")
     if fmt and fmt not in ("json", "application/json", "application/fhir+json"):
         raise FhirError(415, [Issue("not-supported", f"_format {fmt!r}: only JSON is supported")])
@@ -170,6 +182,14 @@ def render_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RhipError):
         err = from_rhip_error(exc, request.url.path.split("/")[2] if request.url.path.count("/") >= 2 else None)
         return fhir_response(err.outcome(), exc.http_status)
+    if isinstance(exc, StarletteHTTPException):
+        code = {404: "not-found", 405: "not-supported", 401: "login", 403: "forbidden"}.get(exc.status_code,
+                                                                                             "processing")
+        text = {405: f"{request.method} is not supported on {request.url.path} (see /fhir/metadata)",
+                404: f"{request.url.path} is not a FHIR endpoint here (see /fhir/metadata)"}.get(
+            exc.status_code, str(exc.detail))
+        return fhir_response(operation_outcome([Issue(code, text)]), exc.status_code,
+                             headers=getattr(exc, "headers", None))
     if isinstance(exc, RequestValidationError):
         issues = [Issue("invalid", e.get("msg", "invalid"), ".".join(str(p) for p in e.get("loc", ())))
                   for e in exc.errors()]
@@ -178,6 +198,9 @@ def render_error(request: Request, exc: Exception) -> Response:
 
 
 def mount_fhir(app: FastAPI) -> None:
+    from rhip.fhir.endpoints_registry import router as registry_router
+
+    app.include_router(registry_router)  # before the generic /fhir/{rtype} routes, which would shadow it
     app.include_router(router)
 
     @app.exception_handler(FhirError)

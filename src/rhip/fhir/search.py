@@ -4,6 +4,7 @@ paging."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from rhip.fhir.errors import FhirError, Issue
 
@@ -63,3 +64,21 @@ def count_and_page(params: dict[str, list[str]], default: int = 20, maximum: int
             raise FhirError(400, [Issue("value", f"{name} must be at least {lo}", name)])
         return v
     return min(one_int("_count", default, 1), maximum), one_int("_page", 1, 1)
+
+
+def searchset(rtype: str, params: dict[str, list[str]], base: str, entries: list[dict], total: int, count: int,
+              page: int) -> dict:
+    """A searchset Bundle with self/next/previous links (page numbers; not yet stable while data changes)."""
+    flat = [(k, v) for k, vs in sorted(params.items()) if k != "_page" for v in vs]
+
+    def link(relation: str, p: int) -> dict:
+        return {"relation": relation, "url": f"{base}/{rtype}?{urlencode(flat + [('_page', str(p))])}"}
+
+    links = [link("self", page)]
+    if page * count < total:
+        links.append(link("next", page + 1))
+    if page > 1:
+        links.append(link("previous", page - 1))
+    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
+            "entry": [{"fullUrl": f"{base}/{rtype}/{e['id']}", "resource": e, "search": {"mode": "match"}}
+                      for e in entries]}

@@ -4,7 +4,6 @@ scope and permissions and write the audit trail). Framework-free: endpoints only
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +12,7 @@ from rhip.fhir import identifiers as ids
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, not_found
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.fhir.mappers.patient import GENDER_FROM_FHIR, PatientMapper
-from rhip.fhir.search import count_and_page, date_range, token
+from rhip.fhir.search import count_and_page, date_range, searchset, token
 from rhip.fhir.validation import validate
 from rhip.kit.errors import NotFound, RhipError
 from rhip.kit.pagination import PageRequest
@@ -92,21 +91,8 @@ def search_patients(s: Session, who: Principal, params: dict[str, list[str]], ba
     query = _patient_query(params)
     count, page = count_and_page(params)
     result = _domain(lambda: registry.search_residents(s, who, query, PageRequest(page, count)), "Patient")
-    flat = [(k, v) for k, vs in sorted(params.items()) if k not in ("_page",) for v in vs]
-
-    def link(relation: str, p: int) -> dict:
-        return {"relation": relation, "url": f"{base}/Patient?{urlencode(flat + [('_page', str(p))])}"}
-
-    links = [link("self", page)]
-    if page * count < result.total:
-        links.append(link("next", page + 1))
-    if page > 1:
-        links.append(link("previous", page - 1))
-    return {
-        "resourceType": "Bundle", "type": "searchset", "total": result.total, "link": links,
-        "entry": [{"fullUrl": f"{base}/Patient/{r.id}", "resource": PatientMapper.to_fhir(r),
-                   "search": {"mode": "match"}} for r in result.items],
-    }
+    return searchset("Patient", params, base, [PatientMapper.to_fhir(r) for r in result.items], result.total,
+                     count, page)
 
 
 def create_patient(s: Session, who: Principal, body: dict, *, if_none_exist: str | None = None
@@ -224,16 +210,7 @@ def search_records(s: Session, who: Principal, rtype: str, params: dict[str, lis
     else:
         result = _domain(lambda: records.search(s, who, rtype, f, PageRequest(page, count)), rtype)
         entries, total = _record_out(s, rtype, result.items), result.total
-    flat = [(k, v) for k, vs in sorted(params.items()) if k != "_page" for v in vs]
-    links = [{"relation": "self", "url": f"{base}/{rtype}?{urlencode(flat + [('_page', str(page))])}"}]
-    if page * count < total:
-        links.append({"relation": "next", "url": f"{base}/{rtype}?{urlencode(flat + [('_page', str(page + 1))])}"})
-    if page > 1:
-        links.append({"relation": "previous",
-                      "url": f"{base}/{rtype}?{urlencode(flat + [('_page', str(page - 1))])}"})
-    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
-            "entry": [{"fullUrl": f"{base}/{rtype}/{e['id']}", "resource": e, "search": {"mode": "match"}}
-                      for e in entries]}
+    return searchset(rtype, params, base, entries, total, count, page)
 
 
 def create_record(s: Session, who: Principal, rtype: str, body: dict) -> tuple[int, dict]:
@@ -297,6 +274,9 @@ def capability_statement(base: str) -> dict:
         if rtype == "Patient":
             resources[-1]["operation"] = [{"name": "everything",
                                            "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
+    from rhip.fhir.registry_resources import CAPABILITY as REGISTRY_CAPABILITY
+
+    resources += REGISTRY_CAPABILITY
     return {
         "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": datetime.now(timezone.utc).date().isoformat(), "fhirVersion": "4.0.1",
