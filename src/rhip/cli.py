@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -16,6 +17,8 @@ from rhip.settings import get_settings
 app = typer.Typer(help="RHIP 区域全民健康信息平台 — Regional Health Information Platform", no_args_is_help=True)
 users_app = typer.Typer(help="用户管理 users", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+fhir_app = typer.Typer(help="FHIR R4 批量导出/导入 bulk export and import (NDJSON)", no_args_is_help=True)
+app.add_typer(fhir_app, name="fhir")
 out = Console()
 err = Console(stderr=True)
 
@@ -238,6 +241,66 @@ def users_token(username: str, name: Annotated[str, typer.Option(help="令牌用
     except RhipError as e:
         _fail(_error_text(e))
     out.print(tok)
+
+
+@fhir_app.command("export")
+def fhir_export(output: Annotated[Path, typer.Option("--output", "-o", help="输出目录")],
+                patient: Annotated[Optional[int], typer.Option(help="只导出该居民（Patient id）")] = None):
+    """导出为 FHIR NDJSON（每类资源一个文件）Export a patient or the whole county as FHIR NDJSON."""
+    from rhip.fhir.bulk import export
+    from rhip.security.service import system_principal
+
+    db = _db()
+    with Progress(TextColumn("[bold]{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(rtype: str, n: int) -> None:
+            if rtype not in tasks:
+                tasks[rtype] = bar.add_task(f"导出 {rtype}", total=None)
+            bar.advance(tasks[rtype], n)
+
+        counts = export(db, system_principal("fhir-export"), output, patient_id=patient, progress=progress)
+    db.dispose()
+    for rtype, n in counts.items():
+        out.print(f"  {output / (rtype + '.ndjson')}: {n:,}")
+
+
+@fhir_app.command("import")
+def fhir_import(files: Annotated[list[Path], typer.Argument(help="NDJSON 文件（或 Bundle .json）")],
+                rejects: Annotated[Optional[Path], typer.Option(help="把被拒绝的资源及原因写入此文件（JSON lines）")] = None):
+    """导入 FHIR NDJSON 或 Bundle：逐条校验，拒绝的列出原因，其余照常导入 Import NDJSON or Bundles."""
+    from rhip.fhir.bulk import import_files
+    from rhip.security.service import system_principal
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        _fail(f"文件不存在 file not found: {', '.join(missing)}")
+    total = 0
+    for f in files:
+        total += sum(1 for line in f.open(encoding="utf-8", errors="replace") if line.strip()) \
+            if f.suffix != ".json" else 1
+    db = _db()
+    with Progress(TextColumn("[bold]导入 import"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as bar:
+        task = bar.add_task("import", total=total)
+        report = import_files(db, system_principal("fhir-import"), files, progress=lambda n: bar.advance(task, n))
+    db.dispose()
+    for label, counts in (("新建 created", report.created), ("更新 updated", report.updated),
+                          ("已存在 matched", report.matched)):
+        if counts:
+            out.print(f"  {label}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    if report.rejected:
+        out.print(f"[red]  拒绝 rejected: {len(report.rejected):,}[/red]")
+        for r in report.rejected[:20]:
+            out.print(f"    {r['file']}:{r['line']} {r['resourceType'] or '?'}/{r['id'] or '?'} — {r['reason']}")
+        if len(report.rejected) > 20:
+            out.print(f"    … {len(report.rejected) - 20:,} more" + (f" (all in {rejects})" if rejects else ""))
+        if rejects:
+            with rejects.open("w", encoding="utf-8") as fh:
+                for r in report.rejected:
+                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        raise typer.Exit(1)
 
 
 def _error_text(e) -> str:
