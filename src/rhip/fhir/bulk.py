@@ -29,7 +29,7 @@ from rhip.records import repository as records_repo
 from rhip.registry.models import Resident
 from rhip.security.service import Principal, audit
 
-ORDER = ("Patient", "Encounter", "Condition", "Observation")
+ORDER = ("Patient", "Encounter", "Condition", "Observation", "Immunization", "AllergyIntolerance")
 PAGE = 2000
 
 

@@ -52,6 +52,14 @@ RECORD_PATHS = {"subject": "subject", "encounter": "encounter", "identifier": "i
                 "organization": "serviceProvider", "practitioner": "participant", "value": "valueQuantity",
                 "component": "component", "type": "type", "period": "period"}
 
+# Where a type names the element differently (Immunization.patient, Observation.performer, …).
+RECORD_PATH_OVERRIDES = {
+    "Immunization": {"subject": "patient", "practitioner": "performer", "organization": "performer"},
+    "AllergyIntolerance": {"subject": "patient", "practitioner": "recorder"},
+    "Observation": {"practitioner": "performer", "organization": "performer"},
+    "Condition": {"practitioner": "recorder"},
+}
+
 HTTP_TO_ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",
                  412: "conflict", 422: "processing"}
 
@@ -59,7 +67,8 @@ HTTP_TO_ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found
 def from_rhip_error(err: RhipError, resource_type: str | None = None) -> FhirError:
     """A platform error (bilingual, with fields) as a FHIR error with FHIRPath expressions."""
     paths = FIELD_PATHS.get(resource_type or "") or {
-        k: f"{resource_type}.{v}" for k, v in RECORD_PATHS.items()} if resource_type else {}
+        k: f"{resource_type}.{RECORD_PATH_OVERRIDES.get(resource_type, {}).get(k, v)}"
+        for k, v in RECORD_PATHS.items()} if resource_type else {}
     status = 422 if err.http_status == 422 else err.http_status
     if not err.errors:
         return FhirError(status, [Issue(HTTP_TO_ISSUE.get(err.http_status, "processing"),

@@ -23,6 +23,14 @@ REQUIRED: dict[tuple[str, str], frozenset[str]] = {
                                                             "remission", "resolved"}),
     ("Condition", "verificationStatus.coding.code"): frozenset({"unconfirmed", "provisional", "differential",
                                                                 "confirmed", "refuted", "entered-in-error"}),
+    ("Immunization", "status"): frozenset({"completed", "entered-in-error", "not-done"}),
+    ("AllergyIntolerance", "clinicalStatus.coding.code"): frozenset({"active", "inactive", "resolved"}),
+    ("AllergyIntolerance", "verificationStatus.coding.code"): frozenset({"unconfirmed", "confirmed", "refuted",
+                                                                         "entered-in-error"}),
+    ("AllergyIntolerance", "type"): frozenset({"allergy", "intolerance"}),
+    ("AllergyIntolerance", "category"): frozenset({"food", "medication", "environment", "biologic"}),
+    ("AllergyIntolerance", "criticality"): frozenset({"low", "high", "unable-to-assess"}),
+    ("AllergyIntolerance", "reaction.severity"): frozenset({"mild", "moderate", "severe"}),
 }
 
 

@@ -9,13 +9,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
+from rhip.records.models_immunization import AllergyIntolerance, Immunization
 from rhip.registry.models import Resident
 from rhip.registry.repository import scope_filter
 from rhip.security.rules import Scope
 
-MODELS = {"Encounter": Encounter, "Condition": Condition, "Observation": Observation}
+MODELS = {"Encounter": Encounter, "Condition": Condition, "Observation": Observation, "Immunization": Immunization,
+          "AllergyIntolerance": AllergyIntolerance}
 TIME_COLUMN = {"Encounter": Encounter.period_start, "Condition": Condition.recorded_date,
-               "Observation": Observation.effective_at}
+               "Observation": Observation.effective_at, "Immunization": Immunization.occurrence_date,
+               "AllergyIntolerance": AllergyIntolerance.recorded_date}
+DATE_TYPES = {"Condition", "Immunization", "AllergyIntolerance"}  # their time column is a date, not a datetime
 
 
 def by_source(s: Session, model, source_system: str, source_id: str):
@@ -67,18 +71,20 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
     if f.encounter_id is not None and hasattr(model, "encounter_id"):
         c.append(model.encounter_id == f.encounter_id)
     if f.codes:
-        c.append(model.code.in_(f.codes))
+        vaccine = resource_type == "Immunization"
+        c.append((model.vaccine_code if vaccine else model.code).in_(f.codes))
         if f.code_system:
-            c.append(model.code_system == f.code_system)
+            c.append((model.vaccine_system if vaccine else model.code_system) == f.code_system)
     tcol = TIME_COLUMN[resource_type]
+    on_date = resource_type in DATE_TYPES
     if f.time_from is not None:
-        c.append(tcol >= (f.time_from.date() if resource_type == "Condition" else f.time_from))
+        c.append(tcol >= (f.time_from.date() if on_date else f.time_from))
     if f.time_to is not None:
-        c.append(tcol < (f.time_to.date() if resource_type == "Condition" else f.time_to))
+        c.append(tcol < (f.time_to.date() if on_date else f.time_to))
     if f.category and hasattr(model, "category"):
         c.append(model.category == f.category)
     if f.status:
-        status_col = model.clinical_status if resource_type == "Condition" else model.status
+        status_col = model.clinical_status if resource_type in ("Condition", "AllergyIntolerance") else model.status
         c.append(status_col == f.status)
     rows = s.scalars(select(model).where(*c).order_by(tcol.desc(), model.id.desc()).offset(offset).limit(limit)).all()
     total = len(rows) if offset == 0 and len(rows) < limit else s.scalar(select(func.count()).select_from(model)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from rhip.kit.errors import FieldError
 from rhip.records.models import ENCOUNTER_KINDS
+from rhip.records.models_immunization import VACCINE_SYSTEM, VACCINE_SYSTEMS, VACCINES
 
 LOINC = "http://loinc.org"
 # code → (zh name, low, high, unit) of plausible values (refuse typing errors such as an SBP of 400)
@@ -43,4 +46,41 @@ def validate_record(resource_type: str, fields: dict, components: list[dict]) ->
         if sbp is not None and dbp is not None and sbp <= dbp:
             errors.append(FieldError("component", "bp.order", f"收缩压{sbp:g}不高于舒张压{dbp:g}",
                                      f"systolic {sbp:g} must be higher than diastolic {dbp:g}"))
+    if resource_type == "Immunization":
+        _immunization(fields, errors)
+    return errors
+
+
+# Immunization errors name their FHIR element (there is no registry field they come from).
+DOSE_PATH = "Immunization.protocolApplied[0].doseNumberPositiveInt"
+DOSE_RANGE = (1, 10)
+
+
+def _immunization(fields: dict, errors: list[FieldError]) -> None:
+    system, code = fields.get("vaccine_system"), fields.get("vaccine_code")
+    if system not in VACCINE_SYSTEMS:
+        errors.append(FieldError("Immunization.vaccineCode", "vaccine.system",
+                                 f"疫苗编码体系{system!r}不受支持（请用{VACCINE_SYSTEM}或CVX）",
+                                 f"vaccine code system {system!r} is not supported (use {VACCINE_SYSTEM} or "
+                                 f"{VACCINE_SYSTEMS[1]})"))
+    elif system == VACCINE_SYSTEM and code not in VACCINES:
+        errors.append(FieldError("Immunization.vaccineCode", "vaccine.code",
+                                 f"疫苗编码{code!r}不在国家免疫规划疫苗代码中",
+                                 f"vaccine code {code!r} is not one of {VACCINE_SYSTEM} ({', '.join(VACCINES)})"))
+    dose = fields.get("dose_number")
+    lo, hi = DOSE_RANGE
+    if dose is not None and not lo <= dose <= hi:
+        errors.append(FieldError(DOSE_PATH, "dose.implausible", f"剂次{dose}超出合理范围（{lo}–{hi}）",
+                                 f"dose number {dose} is outside the plausible range {lo}–{hi}"))
+
+
+def validate_against_birth(resource_type: str, fields: dict, birth_date: date | None) -> list[FieldError]:
+    """Checks that need the patient's birth date: a vaccine dose cannot be given before birth."""
+    errors: list[FieldError] = []
+    when = fields.get("occurrence_date")
+    if resource_type == "Immunization" and birth_date and when and when < birth_date:
+        errors.append(FieldError("Immunization.occurrenceDateTime", "occurrence.before_birth",
+                                 f"接种日期{when.isoformat()}早于出生日期{birth_date.isoformat()}",
+                                 f"occurrence date {when.isoformat()} is before the patient's birth date "
+                                 f"{birth_date.isoformat()}"))
     return errors

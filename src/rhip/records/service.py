@@ -9,7 +9,7 @@ from rhip.kit import clock
 from rhip.kit.errors import FieldError, NotFound, OutOfScope, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.records import repository as repo
-from rhip.records.rules import validate_record
+from rhip.records.rules import validate_against_birth, validate_record
 from rhip.registry import repository as registry_repo
 from rhip.registry.models import Organization, Practitioner
 from rhip.security.service import Principal, audit
@@ -33,8 +33,9 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
     who.require("resident.write")
     model = repo.MODELS[resource_type]
     action = f"{resource_type.lower()}.write"
-    _resident_in_scope(s, who, fields["resident_id"], action, "subject")
+    resident = _resident_in_scope(s, who, fields["resident_id"], action, "subject")
     errors = validate_record(resource_type, fields, components or [])
+    errors += validate_against_birth(resource_type, fields, resident.birth_date)
     if fields.get("encounter_id") is not None:
         enc = repo.get(s, repo.MODELS["Encounter"], fields["encounter_id"])
         if enc is None or enc.resident_id != fields["resident_id"]:
