@@ -159,3 +159,40 @@ def test_demo_profile_shape():
     assert 2.2 <= stats.usual / n_hh <= 3.2
     assert stats.deceased > 0 and stats.moved_out > 0 and stats.away > 0.1 * stats.usual
     assert 0.005 <= stats.duplicates / n_rows <= 0.02
+
+
+def test_clinical_history_is_plausible_and_consistent(db, tiny):
+    from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
+    from rhip.registry.models import Organization
+
+    with db.read_only() as s:
+        encounters = list(s.scalars(select(Encounter)))
+        tiers = dict(s.execute(select(Organization.id, Organization.tier)).all())
+        conditions = list(s.scalars(select(Condition)))
+        owner = {e.id: e.resident_id for e in encounters}
+        observations = list(s.scalars(select(Observation)))
+        bp = {}
+        for c in s.scalars(select(ObservationComponent)):
+            bp.setdefault(c.observation_id, {})[c.code] = c.value
+        births = dict(s.execute(select(Resident.id, Resident.birth_date)).all())
+    assert encounters and conditions and observations
+    primary = sum(tiers[e.org_id] in ("village", "township") for e in encounters) / len(encounters)
+    assert 0.6 <= primary <= 0.9  # 基层诊疗量占比 around the ≥ 65 % target
+    assert {c.code for c in conditions} <= {"I10", "E11.9", "J44.9", "I69.3"}
+    assert all(births[c.resident_id] < c.onset_date for c in conditions)
+    assert all(owner[o.encounter_id] == o.resident_id for o in observations)
+    assert all(v["8480-6"] > v["8462-4"] for v in bp.values()) and bp
+    assert {e.kind for e in encounters} >= {"followup", "outpatient"}
+
+
+def test_synthetic_patient_everything_through_fhir(client, db, tiny):
+    from rhip.records.models import Encounter
+    from rhip.security import service as sec
+
+    with db.unit_of_work() as s:
+        sec.create_user(s, username="admin2", display_name="a", role="administrator", password="Test-Passw0rd!")
+        token = sec.create_token(s, "admin2", "t")[0]
+        rid = s.scalar(select(Encounter.resident_id).where(Encounter.kind == "followup").limit(1))
+    every = client.get(f"/fhir/Patient/{rid}/$everything", headers={"Authorization": f"Bearer {token}"}).json()
+    kinds = {e["resource"]["resourceType"] for e in every["entry"]}
+    assert {"Patient", "Encounter", "Condition", "Observation"} <= kinds

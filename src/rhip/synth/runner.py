@@ -51,7 +51,7 @@ class Stage:
     ``load`` runs inside the stage's one transaction and returns (rows written, stats)."""
 
     load: Callable[[Connection, Profile, int, Any, Progress | None], tuple[int, dict]]
-    prepare: Callable[[Profile, int, str, Path, Progress | None], Any] | None = None
+    prepare: Callable[[Database, Profile, int, Path, Progress | None], Any] | None = None
     attach: Callable[[Any], dict[str, Path]] | None = None
 
 
@@ -67,9 +67,9 @@ def expected_people_rows(profile: Profile) -> int:
     return round(profile.usual_residents * 1.27)
 
 
-def _people_prepare(profile: Profile, seed: int, dialect: str, workdir: Path, progress: Progress | None):
+def _people_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
     total = expected_people_rows(profile)
-    return people.stage(profile, seed, dialect, workdir,
+    return people.stage(profile, seed, db.dialect, workdir,
                         progress=(lambda n: progress("people", n, total)) if progress else None)
 
 
@@ -81,11 +81,31 @@ def _people_load(conn: Connection, profile: Profile, seed: int, staged, progress
 
 
 LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org", "team", "team_member", "team_village",
-                 "household", "resident", "village_counter")
+                 "household", "resident", "village_counter", "encounter", "condition", "observation",
+                 "observation_component")
+
+def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
+    from rhip.synth import history
+
+    total = round(profile.usual_residents * 1.25)
+    return history.stage(db, profile, seed, workdir,
+                         progress=(lambda n: progress("clinical", n, total)) if progress else None)
+
+
+def _clinical_load(conn: Connection, profile: Profile, seed: int, staged, progress: Progress | None
+                   ) -> tuple[int, dict]:
+    from rhip.synth import history
+
+    with _bulk_load(conn, list(history.TABLES)):
+        rows = history.load(conn, staged)
+    analyze(conn)
+    return rows, asdict(staged.stats)
+
 
 STAGES: dict[str, Stage] = {
     "structure": Stage(load=_structure),
     "people": Stage(load=_people_load, prepare=_people_prepare, attach=lambda staged: staged.attach()),
+    "clinical": Stage(load=_clinical_load, prepare=_clinical_prepare, attach=lambda staged: staged.attach()),
 }
 
 
@@ -141,15 +161,16 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
                     f"Use a new database (RHIP_DATA_DIR or RHIP_DATABASE_URL).")
             results.append(StageResult(name, prev.rows, prev.seconds, skipped=True))
             continue
-        if name == "people" and "structure" not in done and "structure" not in wanted:
-            raise SynthError("stage people needs stage structure first")
+        for needed in {"people": ("structure",), "clinical": ("structure", "people")}.get(name, ()):
+            if needed not in done and needed not in wanted:
+                raise SynthError(f"stage {name} needs stage {needed} first")
         if name == "structure" and _has_registry_data(db):
             raise SynthError("the registry already holds data that the generator did not make; "
                              "generate into an empty database")
         t0 = time.perf_counter()
         stage = STAGES[name]
         with tempfile.TemporaryDirectory(prefix=f"rhip-synth-{name}-") as workdir:
-            prepared = stage.prepare(profile, seed, db.dialect, Path(workdir), progress) if stage.prepare else None
+            prepared = stage.prepare(db, profile, seed, Path(workdir), progress) if stage.prepare else None
             attach = stage.attach(prepared) if stage.attach else None
             with bulk_load_transaction(db.engine, LOADED_TABLES, attach=attach) as conn:
                 rows, stats = stage.load(conn, profile, seed, prepared, progress)
