@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo setup test bench bench-synth bench-registry clean
+.PHONY: demo setup test bench bench-synth bench-registry bench-fhir clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/test.sh $(PYTEST_ARGS)
 
-bench: bench-synth bench-registry
+bench: bench-synth bench-registry bench-fhir
 
 bench-synth: $(STAMP)
 	bash scripts/with-pg.sh $(PY) benchmarks/synth/run.py $(BENCH_ARGS)
 
 bench-registry: $(STAMP)
 	bash scripts/with-pg.sh $(PY) benchmarks/registry/run.py $(BENCH_ARGS)
+
+bench-fhir: $(STAMP)
+	bash scripts/with-pg.sh $(PY) benchmarks/fhir/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -29,3 +29,46 @@ def percentile(values: list[float], p: float) -> float:
     lo = int(k)
     hi = min(lo + 1, len(s) - 1)
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def free_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """`uvicorn rhip.app:create_app` on a free loopback port, for the duration of a ``with`` block."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        import subprocess
+        import sys
+        import tempfile
+        import time
+
+        import httpx
+
+        env = {**os.environ, "RHIP_DATABASE_URL": self.url, "RHIP_DATA_DIR": tempfile.mkdtemp(prefix="rhip-bench-")}
+        self.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "rhip.app:create_app", "--factory", "--host",
+                                      "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+                                      "--no-access-log"], env=env)
+        for _ in range(300):
+            try:
+                if httpx.get(f"{self.base}/healthz").status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise SystemExit("the server did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)

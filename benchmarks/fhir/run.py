@@ -1,0 +1,190 @@
+"""Benchmark: the FHIR API over the demo county.
+
+    python benchmarks/fhir/run.py [--residents 280000] [--bundles 60] [--requests 500] [--backend sqlite|postgresql|both]
+
+1. Ingest: transaction Bundles of 100 resources (10 new patients, each with an encounter, a condition and
+   7 observations) POSTed sequentially to /fhir through a real server (uvicorn, one worker) — full validation,
+   mapping, scope, audit and storage — and, in the same run, the rate at which the ``fhir.resources`` models
+   alone parse and validate the same resources in this process (one core).
+2. Latency (sequential keep-alive requests, 30 warm-up): Patient read, Patient search by identifier,
+   Observation search by patient + code + date range, and Patient/$everything for the patients with the most
+   records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+
+from benchmarks.common import Server, fresh_pg_database, machine, percentile  # noqa: E402
+
+LOINC = "http://loinc.org"
+ID_SYSTEM = "urn:oid:2.16.156.10011.1.1"
+
+
+def prepare(url: str, residents: int, seed: int) -> dict:
+    from sqlalchemy import func, select
+
+    from rhip.kit.db import Database
+    from rhip.kit.migrate import upgrade
+    from rhip.records.models import Encounter, Observation
+    from rhip.registry.models import Division, Resident
+    from rhip.security import repository as srepo
+    from rhip.security import service as sec
+    from rhip.synth.profiles import get_profile
+    from rhip.synth.runner import run
+
+    upgrade(url)
+    db = Database(url)
+    run(db, get_profile("demo", residents), seed)
+    with db.unit_of_work() as s:
+        if srepo.user_by_username(s, "bench_fhir") is None:
+            sec.create_user(s, username="bench_fhir", display_name="bench", role="administrator",
+                            password="Bench-Passw0rd!")
+        token = sec.create_token(s, "bench_fhir", "bench")[0]
+        villages = list(s.scalars(select(Division.code).where(Division.level == "village").limit(20)))
+        sample = list(s.execute(select(Resident.id, Resident.id_number).where(Resident.id_number.is_not(None),
+                                                                               Resident.id % 53 == 0).limit(3000)))
+        busiest = list(s.execute(select(Observation.resident_id, func.count()).group_by(Observation.resident_id)
+                                 .order_by(func.count().desc()).limit(50)))
+        enc_counts = dict(s.execute(select(Encounter.resident_id, func.count())
+                                    .where(Encounter.resident_id.in_([r for r, _ in busiest]))
+                                    .group_by(Encounter.resident_id)).all())
+        n_res = s.scalar(select(func.count()).select_from(Resident))
+        n_obs = s.scalar(select(func.count()).select_from(Observation))
+    db.dispose()
+    return {"token": token, "villages": villages, "sample": sample, "busiest": busiest, "enc_counts": enc_counts,
+            "residents": n_res, "observations": n_obs}
+
+
+def bundle(k: int, villages: list[str], rng: random.Random) -> dict:
+    from rhip.kit.idcard import make_id_number
+
+    entries = []
+    for p in range(10):
+        n = k * 10 + p
+        birth = date(1940 + n % 60, 1 + n // 60 % 12, 1 + n // 720 % 28)
+        sex = "male" if n % 2 else "female"
+        pid, eid = f"urn:uuid:p-{n}", f"urn:uuid:e-{n}"
+        entries.append({"fullUrl": pid, "request": {"method": "POST", "url": "Patient"}, "resource": {
+            "resourceType": "Patient",
+            # sequences 900-999 are never given to the county's residents (odd = male, as the ID rules say)
+            "identifier": [{"system": ID_SYSTEM, "value": make_id_number("411530", birth,
+                                                                         900 + (n // 20_000) % 50 * 2 + n % 2)}],
+            "name": [{"text": f"测试{'甲乙丙丁戊己庚辛壬癸'[n % 10]}{'子丑寅卯辰巳午未申酉戌亥'[n // 10 % 12]}"}],
+            "gender": sex, "birthDate": birth.isoformat(),
+            "address": [{"extension": [{"url": "urn:rhip:fhir:StructureDefinition:division-code",
+                                        "valueCode": villages[n % len(villages)]}]}]}})
+        entries.append({"fullUrl": eid, "request": {"method": "POST", "url": "Encounter"}, "resource": {
+            "resourceType": "Encounter", "identifier": [{"system": "urn:bench:his", "value": f"E{n}"}],
+            "status": "finished", "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "subject": {"reference": pid}, "period": {"start": "2026-05-02T09:30:00+08:00"}}})
+        entries.append({"request": {"method": "POST", "url": "Condition"}, "resource": {
+            "resourceType": "Condition", "identifier": [{"system": "urn:bench:his", "value": f"C{n}"}],
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]},
+            "subject": {"reference": pid}, "encounter": {"reference": eid}}})
+        for j in range(7):
+            entries.append({"request": {"method": "POST", "url": "Observation"}, "resource": {
+                "resourceType": "Observation", "identifier": [{"system": "urn:bench:lis", "value": f"O{n}-{j}"}],
+                "status": "final", "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
+                "subject": {"reference": pid}, "encounter": {"reference": eid},
+                "effectiveDateTime": f"2026-05-02T09:{30 + j}:00+08:00",
+                "component": [{"code": {"coding": [{"system": LOINC, "code": "8480-6"}]},
+                               "valueQuantity": {"value": 120 + rng.randint(0, 40), "unit": "mm[Hg]"}},
+                              {"code": {"coding": [{"system": LOINC, "code": "8462-4"}]},
+                               "valueQuantity": {"value": 70 + rng.randint(0, 20), "unit": "mm[Hg]"}}]}})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def validation_only_rate(bundles: list[dict]) -> float:
+    from rhip.fhir.validation import model_class
+
+    resources = [e["resource"] for b in bundles for e in b["entry"]]
+    for r in resources[:200]:
+        model_class(r["resourceType"]).model_validate(r)
+    t0 = time.perf_counter()
+    for r in resources:
+        model_class(r["resourceType"]).model_validate(r)
+    return len(resources) / (time.perf_counter() - t0)
+
+
+def timed(client: httpx.Client, requests: list[str], headers: dict, warmup: int = 30) -> list[float]:
+    for path in requests[:warmup]:
+        client.get(path, headers=headers).raise_for_status()
+    out = []
+    for path in requests[warmup:]:
+        t0 = time.perf_counter()
+        r = client.get(path, headers=headers)
+        out.append((time.perf_counter() - t0) * 1000)
+        r.raise_for_status()
+    return out
+
+
+def bench(label: str, url: str, args) -> None:
+    info = prepare(url, args.residents, args.seed)
+    rng = random.Random(args.seed)
+    bundles = [bundle(k, info["villages"], rng) for k in range(args.bundles)]
+    h = {"Authorization": f"Bearer {info['token']}", "Content-Type": "application/fhir+json"}
+    with Server(url) as server, httpx.Client(base_url=server.base, timeout=120) as client:
+        t0 = time.perf_counter()
+        for b in bundles:
+            r = client.post("/fhir", json=b, headers=h)
+            if r.status_code != 200:
+                raise SystemExit(f"transaction failed: {r.status_code} {r.text[:500]}")
+        ingest = 100 * len(bundles) / (time.perf_counter() - t0)
+        validate = validation_only_rate(bundles)
+        print(f"{label:<11}ingest {100 * len(bundles):,} resources in transactions of 100: {ingest:,.0f} resources/s;"
+              f" fhir.resources validation alone: {validate:,.0f} resources/s "
+              f"(goal: ingest ≥ validation-only {'✓' if ingest >= validate else '✗'})", flush=True)
+        k = args.requests + 30
+        sample = info["sample"]
+        cases = [
+            ("Patient read", [f"/fhir/Patient/{rng.choice(sample)[0]}" for _ in range(k)], 10),
+            ("Patient search by identifier", [f"/fhir/Patient?identifier={ID_SYSTEM}|{rng.choice(sample)[1]}"
+                                              for _ in range(k)], 15),
+            ("Observation patient+code+date", [f"/fhir/Observation?patient={rng.choice(info['busiest'])[0]}"
+                                               f"&code={LOINC}|85354-9&date=ge2025-07-01&date=lt2026-07-01"
+                                               for _ in range(k)], 30),
+            ("Patient/$everything (busiest)", [f"/fhir/Patient/{rng.choice(info['busiest'])[0]}/$everything"
+                                               for _ in range(min(k, 230))], 150),
+        ]
+        for title, paths, goal in cases:
+            lat = timed(client, paths, h)
+            p95 = percentile(lat, 95)
+            print(f"{label:<11}{title:<32}{len(lat):>5}{percentile(lat, 50):>8.2f}{p95:>8.2f}"
+                  f"   goal p95 < {goal} ms {'✓' if p95 < goal else '✗'}", flush=True)
+        sizes = [n + info["enc_counts"].get(rid, 0) + 1 for rid, n in info["busiest"]]
+        print(f"{label:<11}($everything patients: {min(sizes)}–{max(sizes)} resources; database: "
+              f"{info['residents']:,} residents, {info['observations']:,} observations)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--residents", type=int, default=280_000)
+    ap.add_argument("--bundles", type=int, default=60)
+    ap.add_argument("--requests", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    args = ap.parse_args()
+    print(f"benchmark fhir · {machine()} · demo county, {args.residents:,} usual residents")
+    print(f"{'backend':<11}{'case':<32}{'n':>5}{'p50 ms':>8}{'p95 ms':>8}")
+    if args.backend in ("sqlite", "both"):
+        bench("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='rhip-bench-')}/rhip.db", args)
+    if args.backend in ("postgresql", "both"):
+        bench("postgresql", fresh_pg_database(os.environ["RHIP_TEST_PG_URL"]), args)
+
+
+if __name__ == "__main__":
+    main()
