@@ -10,16 +10,20 @@ from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
 from rhip.records.models_immunization import AllergyIntolerance, Immunization
+from rhip.records.models_medication import MedicationRequest, MedicationStatement
 from rhip.registry.models import Resident
 from rhip.registry.repository import scope_filter
 from rhip.security.rules import Scope
 
 MODELS = {"Encounter": Encounter, "Condition": Condition, "Observation": Observation, "Immunization": Immunization,
-          "AllergyIntolerance": AllergyIntolerance}
+          "AllergyIntolerance": AllergyIntolerance, "MedicationRequest": MedicationRequest,
+          "MedicationStatement": MedicationStatement}
 TIME_COLUMN = {"Encounter": Encounter.period_start, "Condition": Condition.recorded_date,
                "Observation": Observation.effective_at, "Immunization": Immunization.occurrence_date,
-               "AllergyIntolerance": AllergyIntolerance.recorded_date}
-DATE_TYPES = {"Condition", "Immunization", "AllergyIntolerance"}  # their time column is a date, not a datetime
+               "AllergyIntolerance": AllergyIntolerance.recorded_date,
+               "MedicationRequest": MedicationRequest.authored_on,
+               "MedicationStatement": MedicationStatement.effective_start}
+DATE_TYPES = {"Condition", "Immunization", "AllergyIntolerance", "MedicationStatement"}  # their time column is a date, not a datetime
 
 
 def by_source(s: Session, model, source_system: str, source_id: str):
@@ -57,6 +61,7 @@ class RecordFilter:
     time_to: datetime | None = None  # exclusive
     category: str | None = None
     status: str | None = None
+    intent: str | None = None  # MedicationRequest
 
 
 def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, offset: int, limit: int
@@ -86,6 +91,8 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
     if f.status:
         status_col = model.clinical_status if resource_type in ("Condition", "AllergyIntolerance") else model.status
         c.append(status_col == f.status)
+    if f.intent and hasattr(model, "intent"):
+        c.append(model.intent == f.intent)
     rows = s.scalars(select(model).where(*c).order_by(tcol.desc(), model.id.desc()).offset(offset).limit(limit)).all()
     total = len(rows) if offset == 0 and len(rows) < limit else s.scalar(select(func.count()).select_from(model)
                                                                         .where(*c))

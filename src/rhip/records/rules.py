@@ -48,7 +48,53 @@ def validate_record(resource_type: str, fields: dict, components: list[dict]) ->
                                      f"systolic {sbp:g} must be higher than diastolic {dbp:g}"))
     if resource_type == "Immunization":
         _immunization(fields, errors)
+    if resource_type in DOSAGE_PATH:
+        _medication(resource_type, fields, errors)
     return errors
+
+
+# Medication errors name their FHIR element too.
+DOSAGE_PATH = {"MedicationRequest": "MedicationRequest.dosageInstruction[0]",
+               "MedicationStatement": "MedicationStatement.dosage[0]"}
+DAILY_FREQUENCY = (1, 12)  # plausible administrations per day
+HOURS = {"h": 1, "d": 24, "wk": 24 * 7}
+
+
+def daily_frequency(frequency: int, period: float, unit: str) -> float:
+    """Administrations per day of "``frequency`` times per ``period`` ``unit``" (e.g. 1 per 8 h → 3)."""
+    return frequency * 24 / (period * HOURS[unit])
+
+
+def _medication(resource_type: str, fields: dict, errors: list[FieldError]) -> None:
+    """Dose above zero; at least once per period and at most 12 administrations a day (less than daily, e.g.
+    weekly or every other day, is plausible); an effective period that does not end before it starts."""
+    dosage = DOSAGE_PATH[resource_type]
+    dose = fields.get("dose_value")
+    if dose is not None and not dose > 0:
+        errors.append(FieldError(f"{dosage}.doseAndRate[0].doseQuantity.value", "dose.implausible",
+                                 f"单次剂量{dose:g}必须大于0", f"dose quantity {dose:g} must be greater than 0"))
+    freq, period, unit = fields.get("frequency"), fields.get("period"), fields.get("period_unit")
+    repeat = f"{dosage}.timing.repeat"
+    if freq is not None and freq < 1:
+        errors.append(FieldError(f"{repeat}.frequency", "frequency.implausible", f"频次{freq}必须至少为1",
+                                 f"frequency {freq} must be at least 1"))
+    elif period is not None and not period > 0:
+        errors.append(FieldError(f"{repeat}.period", "period.implausible", f"频次周期{period:g}必须大于0",
+                                 f"timing period {period:g} must be greater than 0"))
+    elif freq is not None and unit in HOURS:
+        daily = daily_frequency(freq, period or 1, unit)
+        lo, hi = DAILY_FREQUENCY
+        if daily > hi:
+            errors.append(FieldError(f"{repeat}", "frequency.implausible",
+                                     f"每{period or 1:g}{unit}{freq}次（每日{daily:g}次）超出合理范围（每日{lo}–{hi}次）",
+                                     f"{freq} times per {period or 1:g} {unit} ({daily:g} a day) is outside the "
+                                     f"plausible daily frequency {lo}–{hi}"))
+    start, end = fields.get("effective_start"), fields.get("effective_end")
+    if start and end and end < start:
+        errors.append(FieldError("MedicationStatement.effectivePeriod.end", "period.order",
+                                 f"结束日期{end.isoformat()}早于开始日期{start.isoformat()}",
+                                 f"effectivePeriod.end {end.isoformat()} is before effectivePeriod.start "
+                                 f"{start.isoformat()}"))
 
 
 # Immunization errors name their FHIR element (there is no registry field they come from).
