@@ -29,7 +29,8 @@ from rhip.records import repository as records_repo
 from rhip.registry.models import Resident
 from rhip.security.service import Principal, audit
 
-ORDER = ("Patient", "Encounter", "Condition", "Observation", "Immunization", "AllergyIntolerance")
+ORDER = ("Patient", "Encounter", "Condition", "Observation", "Immunization", "AllergyIntolerance",
+         "MedicationRequest", "MedicationStatement")
 PAGE = 2000
 
 

@@ -58,6 +58,10 @@ RECORD_PATH_OVERRIDES = {
     "AllergyIntolerance": {"subject": "patient", "practitioner": "recorder"},
     "Observation": {"practitioner": "performer", "organization": "performer"},
     "Condition": {"practitioner": "recorder"},
+    "MedicationRequest": {"subject": "subject", "practitioner": "requester", "organization": "requester",
+                          "encounter": "encounter"},
+    "MedicationStatement": {"subject": "subject", "practitioner": "informationSource",
+                            "organization": "informationSource", "encounter": "context"},
 }
 
 HTTP_TO_ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",

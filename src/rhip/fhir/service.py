@@ -179,7 +179,7 @@ def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_re
                     system, code = token(part)
                     f.code_system = system or None
                     f.codes.append(code)
-            elif name in ("date", "recorded-date"):
+            elif name in ("date", "recorded-date", "authoredon", "effective"):
                 lo, hi = date_range(name, value)
                 if lo:
                     start = datetime.combine(lo, datetime.min.time())
@@ -191,6 +191,8 @@ def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_re
                 f.category = token(value)[1]
             elif name in ("status", "clinical-status"):
                 f.status = token(value)[1]
+            elif name == "intent":
+                f.intent = token(value)[1]
             elif name == "_id":
                 if not value.isdigit():
                     raise FhirError(400, [Issue("value", f"_id={value!r} is not an id", "_id")])

@@ -6,6 +6,8 @@ FHIR R4 specification's required bindings.
 
 from __future__ import annotations
 
+UNITS_OF_TIME = frozenset({"s", "min", "h", "d", "wk", "mo", "a"})
+
 REQUIRED: dict[tuple[str, str], frozenset[str]] = {
     ("Patient", "gender"): frozenset({"male", "female", "other", "unknown"}),
     ("Patient", "telecom.system"): frozenset({"phone", "fax", "email", "pager", "url", "sms", "other"}),
@@ -31,6 +33,14 @@ REQUIRED: dict[tuple[str, str], frozenset[str]] = {
     ("AllergyIntolerance", "category"): frozenset({"food", "medication", "environment", "biologic"}),
     ("AllergyIntolerance", "criticality"): frozenset({"low", "high", "unable-to-assess"}),
     ("AllergyIntolerance", "reaction.severity"): frozenset({"mild", "moderate", "severe"}),
+    ("MedicationRequest", "status"): frozenset({"active", "on-hold", "cancelled", "completed", "entered-in-error",
+                                                "stopped", "draft", "unknown"}),
+    ("MedicationRequest", "intent"): frozenset({"proposal", "plan", "order", "original-order", "reflex-order",
+                                                "filler-order", "instance-order", "option"}),
+    ("MedicationRequest", "dosageInstruction.timing.repeat.periodUnit"): UNITS_OF_TIME,
+    ("MedicationStatement", "status"): frozenset({"active", "completed", "entered-in-error", "intended", "stopped",
+                                                  "on-hold", "unknown", "not-taken"}),
+    ("MedicationStatement", "dosage.timing.repeat.periodUnit"): UNITS_OF_TIME,
 }
 
 
