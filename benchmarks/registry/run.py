@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from benchmarks.common import fresh_pg_database, machine, percentile  # noqa: E402
+from benchmarks.common import Server, fresh_pg_database, machine, percentile  # noqa: E402
 
 
 def prepare(url: str, residents: int, seed: int) -> tuple[dict, list[str], list[str], list[str]]:
@@ -63,14 +61,6 @@ def prepare(url: str, residents: int, seed: int) -> tuple[dict, list[str], list[
     return tokens, rng.sample(ids, min(len(ids), 2000)), rng.sample(names, min(len(names), 2000)), vnames, n
 
 
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def timed(client: httpx.Client, token: str, params_list: list[dict], warmup: int = 50) -> list[float]:
     headers = {"Authorization": f"Bearer {token}"}
     for p in params_list[:warmup]:
@@ -86,34 +76,19 @@ def timed(client: httpx.Client, token: str, params_list: list[dict], warmup: int
 
 def bench(url: str, label: str, residents: int, requests: int, seed: int) -> None:
     tokens, ids, names, vnames, n = prepare(url, residents, seed)
-    port = free_port()
-    env = {**os.environ, "RHIP_DATABASE_URL": url, "RHIP_DATA_DIR": tempfile.mkdtemp(prefix="rhip-bench-")}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "rhip.app:create_app", "--factory", "--host",
-                               "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-                              env=env)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            for _ in range(200):
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            rng = random.Random(seed)
-            k = requests + 50
-            cases = [
-                ("admin · by ID number", tokens["bench_admin"], [{"id_number": rng.choice(ids)} for _ in range(k)], 10),
-                ("admin · by name", tokens["bench_admin"], [{"name": rng.choice(names)} for _ in range(k)], 30),
-                ("village doctor · by name", tokens["bench_vdoc"], [{"name": rng.choice(vnames)} for _ in range(k)], 30),
-            ]
-            for title, token, params, goal in cases:
-                lat = timed(client, token, params)
-                p95 = percentile(lat, 95)
-                print(f"{label:<11}{title:<28}{len(lat):>6}{percentile(lat, 50):>8.2f}{p95:>8.2f}"
-                      f"{percentile(lat, 99):>8.2f}   goal p95 < {goal} ms {'✓' if p95 < goal else '✗'}", flush=True)
-    finally:
-        server.terminate()
-        server.wait(10)
+    with Server(url) as server, httpx.Client(base_url=server.base, timeout=30) as client:
+        rng = random.Random(seed)
+        k = requests + 50
+        cases = [
+            ("admin · by ID number", tokens["bench_admin"], [{"id_number": rng.choice(ids)} for _ in range(k)], 10),
+            ("admin · by name", tokens["bench_admin"], [{"name": rng.choice(names)} for _ in range(k)], 30),
+            ("village doctor · by name", tokens["bench_vdoc"], [{"name": rng.choice(vnames)} for _ in range(k)], 30),
+        ]
+        for title, token, params, goal in cases:
+            lat = timed(client, token, params)
+            p95 = percentile(lat, 95)
+            print(f"{label:<11}{title:<28}{len(lat):>6}{percentile(lat, 50):>8.2f}{p95:>8.2f}"
+                  f"{percentile(lat, 99):>8.2f}   goal p95 < {goal} ms {'✓' if p95 < goal else '✗'}", flush=True)
     return n
 
 
