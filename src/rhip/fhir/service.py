@@ -25,7 +25,40 @@ PATIENT_SEARCH = {
     "_id": "token", "identifier": "token", "name": "string", "family": "string", "gender": "token",
     "birthdate": "date", "phone": "token", "telecom": "token",
 }
-CONTROL = {"_count", "_page", "_format"}
+CONTROL = {"_count", "_page", "_format", "_sort", "_summary", "_lastUpdated"}
+PATIENT_SORTS = {"name": "name", "birthdate": "birth_date", "_lastUpdated": "updated_at", "_id": "id"}
+RECORD_SORTS = {"date", "_lastUpdated"}
+
+
+def _controls(params: dict[str, list[str]], sorts) -> tuple[bool, str | None, bool, datetime | None,
+                                                            datetime | None]:
+    """_summary=count, _sort (one key, "-" for descending) and _lastUpdated (date prefixes) →
+    (count only, sort key, ascending, updated from, updated to (exclusive))."""
+    summary = (params.get("_summary") or [None])[-1]
+    if summary not in (None, "count", "false"):
+        raise FhirError(400, [Issue("not-supported", f"_summary={summary!r}: only 'count' is supported", "_summary")])
+    sort = (params.get("_sort") or [None])[-1]
+    key, ascending = None, True
+    if sort:
+        if "," in sort:
+            raise FhirError(400, [Issue("not-supported", "_sort takes one key here", "_sort")])
+        key, ascending = sort.lstrip("-"), not sort.startswith("-")
+        if key not in sorts:
+            raise FhirError(400, [Issue("not-supported", f"_sort={sort!r}: sortable by {', '.join(sorts)}", "_sort")])
+    lo = hi = None
+    for value in params.get("_lastUpdated", []):
+        d_lo, d_hi = date_range("_lastUpdated", value)
+        if d_lo:
+            start = datetime.combine(d_lo, datetime.min.time())
+            lo = max(filter(None, (start, lo)))
+        if d_hi:
+            end = datetime.combine(d_hi, datetime.min.time()) + timedelta(days=1)
+            hi = min(filter(None, (end, hi)))
+    return summary == "count", key, ascending, lo, hi
+
+
+def _count_bundle(total: int) -> dict:
+    return {"resourceType": "Bundle", "type": "searchset", "total": total}
 
 
 def _domain(call, resource_type: str, rid: str = "?"):
@@ -90,6 +123,12 @@ def _patient_query(params: dict[str, list[str]]) -> registry.ResidentQuery:
 def search_patients(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
     query = _patient_query(params)
     count, page = count_and_page(params)
+    count_only, sort, ascending, query.updated_from, query.updated_to = _controls(params, PATIENT_SORTS)
+    if sort:
+        query.sort = ("" if ascending else "-") + PATIENT_SORTS[sort]
+    if count_only:
+        return _count_bundle(_domain(lambda: registry.search_residents(s, who, query, PageRequest(1, 0)),
+                                     "Patient").total)
     result = _domain(lambda: registry.search_residents(s, who, query, PageRequest(page, count)), "Patient")
     return searchset("Patient", params, base, [PatientMapper.to_fhir(r) for r in result.items], result.total,
                      count, page)
@@ -203,6 +242,10 @@ def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_re
 def search_records(s: Session, who: Principal, rtype: str, params: dict[str, list[str]], base: str) -> dict:
     f, only_id = _record_filter(rtype, params)
     count, page = count_and_page(params)
+    count_only, sort, ascending, f.updated_from, f.updated_to = _controls(params, RECORD_SORTS)
+    f.sort_by_updated, f.ascending = sort == "_lastUpdated", bool(sort) and ascending
+    if count_only and only_id is None:
+        return _count_bundle(_domain(lambda: records.search(s, who, rtype, f, PageRequest(1, 0)), rtype).total)
     if only_id is not None:
         try:
             rows = [_domain(lambda: records.get(s, who, rtype, only_id), rtype, str(only_id))]
@@ -271,7 +314,8 @@ def capability_statement(base: str) -> dict:
             "versioning": "versioned-update",
             "readHistory": False, "updateCreate": False, "conditionalCreate": rtype == "Patient",
             "conditionalUpdate": False, "conditionalDelete": "not-supported",
-            "searchParam": [{"name": n, "type": t} for n, t in params.items()],
+            "searchParam": [{"name": n, "type": t} for n, t in params.items()] + [
+                {"name": "_lastUpdated", "type": "date"}],
         })
         if rtype == "Patient":
             resources[-1]["operation"] = [{"name": "everything",

@@ -62,6 +62,10 @@ class RecordFilter:
     category: str | None = None
     status: str | None = None
     intent: str | None = None  # MedicationRequest
+    updated_from: datetime | None = None  # _lastUpdated
+    updated_to: datetime | None = None  # exclusive
+    sort_by_updated: bool = False  # _sort=_lastUpdated (else the clinical time)
+    ascending: bool = False
 
 
 def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, offset: int, limit: int
@@ -93,7 +97,15 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
         c.append(status_col == f.status)
     if f.intent and hasattr(model, "intent"):
         c.append(model.intent == f.intent)
-    rows = s.scalars(select(model).where(*c).order_by(tcol.desc(), model.id.desc()).offset(offset).limit(limit)).all()
+    if f.updated_from is not None:
+        c.append(model.updated_at >= f.updated_from)
+    if f.updated_to is not None:
+        c.append(model.updated_at < f.updated_to)
+    if limit == 0:  # a count only (_summary=count)
+        return [], s.scalar(select(func.count()).select_from(model).where(*c))
+    key = model.updated_at if f.sort_by_updated else tcol
+    order = (key.asc(), model.id.asc()) if f.ascending else (key.desc(), model.id.desc())
+    rows = s.scalars(select(model).where(*c).order_by(*order).offset(offset).limit(limit)).all()
     total = len(rows) if offset == 0 and len(rows) < limit else s.scalar(select(func.count()).select_from(model)
                                                                         .where(*c))
     return list(rows), total

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -58,6 +58,8 @@ class ResidentFilter:
     fp_special_family: bool | None = None
     record_no: str | None = None
     resident_id: int | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None  # exclusive
 
 
 def _resident_conditions(f: ResidentFilter, scope: Scope) -> list[ColumnElement[bool]]:
@@ -77,6 +79,10 @@ def _resident_conditions(f: ResidentFilter, scope: Scope) -> list[ColumnElement[
         c.append(Resident.household_id == f.household_id)
     if f.resident_id is not None:
         c.append(Resident.id == f.resident_id)
+    if f.updated_from is not None:
+        c.append(Resident.updated_at >= f.updated_from)
+    if f.updated_to is not None:
+        c.append(Resident.updated_at < f.updated_to)
     if f.record_no:
         c.append(Resident.record_no == f.record_no)
     if f.village_code:
@@ -102,6 +108,8 @@ def _resident_conditions(f: ResidentFilter, scope: Scope) -> list[ColumnElement[
 def search_residents(s: Session, f: ResidentFilter, scope: Scope, *, sort: str, descending: bool, offset: int,
                      limit: int) -> tuple[list[Resident], int]:
     cond = _resident_conditions(f, scope)
+    if limit == 0:  # a count only
+        return [], s.scalar(select(func.count()).select_from(Resident).where(*cond))
     col = SORTABLE[sort]
     order = [col.desc() if descending else col.asc()]
     if sort != "id":

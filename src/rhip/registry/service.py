@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -38,13 +38,16 @@ class ResidentQuery:
     birth_from: date | None = None
     birth_to: date | None = None
     resident_id: int | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
     sort: str = "name"
 
 
 def _filter_from(query: ResidentQuery, on: date) -> tuple[repo.ResidentFilter, list[FieldError]]:
     f = repo.ResidentFilter(household_id=query.household_id, village_code=query.village_code, status=query.status,
                             sex=query.sex, record_no=query.record_no, birth_from=query.birth_from,
-                            birth_to=query.birth_to, resident_id=query.resident_id)
+                            birth_to=query.birth_to, resident_id=query.resident_id,
+                            updated_from=query.updated_from, updated_to=query.updated_to)
     errors: list[FieldError] = []
     if query.id_number:
         _set_id_filter(f, query.id_number)
