@@ -36,12 +36,14 @@ def test_export_county_and_patient(client, county, db, tmp_path):
     _seed(client, county)
     counts = export(db, system_principal("test"), tmp_path / "all")
     assert counts == {"Patient": 5, "Encounter": 1, "Condition": 0, "Observation": 3, "Immunization": 0,
-                      "AllergyIntolerance": 0, "MedicationRequest": 0, "MedicationStatement": 0}
+                      "AllergyIntolerance": 0, "MedicationRequest": 0, "MedicationStatement": 0,
+                      "DiagnosticReport": 0, "DocumentReference": 0}
     lines = (tmp_path / "all" / "Observation.ndjson").read_text().splitlines()
     assert len(lines) == 3 and all(json.loads(x)["resourceType"] == "Observation" for x in lines)
     one = export(db, system_principal("test"), tmp_path / "one", patient_id=county.residents["li"])
     assert one == {"Patient": 1, "Encounter": 0, "Condition": 0, "Observation": 0, "Immunization": 0,
-                   "AllergyIntolerance": 0, "MedicationRequest": 0, "MedicationStatement": 0}
+                   "AllergyIntolerance": 0, "MedicationRequest": 0, "MedicationStatement": 0,
+                   "DiagnosticReport": 0, "DocumentReference": 0}
 
 
 def test_import_remaps_references_reports_rejects_and_does_not_duplicate(client, county, db, tmp_path):

@@ -4,7 +4,8 @@ Export streams one file per resource type (``Patient.ndjson``, ``Encounter.ndjso
 stays flat for a whole county. Import reads NDJSON files or Bundle JSON files; each resource is written in
 its own transaction through the same services as the API (validation, scope, audit), and every rejected
 resource is reported with its reason without stopping the rest. Resources are imported Patient first, then
-Encounter, then the others; references to ``Patient/<id>`` and ``Encounter/<id>`` of the *source* system
+Encounter, Observation (before the DiagnosticReports that cite them), then the others; references such as
+``Patient/<id>``, ``Encounter/<id>`` and ``Observation/<id>`` of the *source* system
 are rewritten to the ids they received here. Re-importing the same files updates instead of duplicating
 (Patients by ID number, records by their source identifier).
 """
@@ -29,8 +30,8 @@ from rhip.records import repository as records_repo
 from rhip.registry.models import Resident
 from rhip.security.service import Principal, audit
 
-ORDER = ("Patient", "Encounter", "Condition", "Observation", "Immunization", "AllergyIntolerance",
-         "MedicationRequest", "MedicationStatement")
+ORDER = ("Patient", "Encounter", "Condition", "Observation", "DiagnosticReport", "Immunization",
+         "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "DocumentReference")
 PAGE = 2000
 
 

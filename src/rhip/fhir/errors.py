@@ -62,6 +62,8 @@ RECORD_PATH_OVERRIDES = {
                           "encounter": "encounter"},
     "MedicationStatement": {"subject": "subject", "practitioner": "informationSource",
                             "organization": "informationSource", "encounter": "context"},
+    "DiagnosticReport": {"practitioner": "performer", "organization": "performer"},
+    "DocumentReference": {"practitioner": "author", "organization": "author", "encounter": "context.encounter"},
 }
 
 HTTP_TO_ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict",

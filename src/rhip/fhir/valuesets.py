@@ -41,6 +41,10 @@ REQUIRED: dict[tuple[str, str], frozenset[str]] = {
     ("MedicationStatement", "status"): frozenset({"active", "completed", "entered-in-error", "intended", "stopped",
                                                   "on-hold", "unknown", "not-taken"}),
     ("MedicationStatement", "dosage.timing.repeat.periodUnit"): UNITS_OF_TIME,
+    ("DiagnosticReport", "status"): frozenset({"registered", "partial", "preliminary", "final", "amended",
+                                               "corrected", "appended", "cancelled", "entered-in-error", "unknown"}),
+    ("DocumentReference", "status"): frozenset({"current", "superseded", "entered-in-error"}),
+    ("DocumentReference", "docStatus"): frozenset({"preliminary", "final", "amended", "entered-in-error"}),
 }
 
 

@@ -15,6 +15,7 @@ def import_all_models() -> None:
     import rhip.records.models  # noqa: F401
     import rhip.records.models_immunization  # noqa: F401
     import rhip.records.models_medication  # noqa: F401
+    import rhip.records.models_reports  # noqa: F401
     import rhip.registry.models  # noqa: F401
     import rhip.security.models  # noqa: F401
     import rhip.synth.models  # noqa: F401

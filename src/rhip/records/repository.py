@@ -11,18 +11,21 @@ from sqlalchemy.orm import Session
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
 from rhip.records.models_immunization import AllergyIntolerance, Immunization
 from rhip.records.models_medication import MedicationRequest, MedicationStatement
+from rhip.records.models_reports import DiagnosticReport, DocumentReference
 from rhip.registry.models import Resident
 from rhip.registry.repository import scope_filter
 from rhip.security.rules import Scope
 
 MODELS = {"Encounter": Encounter, "Condition": Condition, "Observation": Observation, "Immunization": Immunization,
           "AllergyIntolerance": AllergyIntolerance, "MedicationRequest": MedicationRequest,
-          "MedicationStatement": MedicationStatement}
+          "MedicationStatement": MedicationStatement, "DiagnosticReport": DiagnosticReport,
+          "DocumentReference": DocumentReference}
 TIME_COLUMN = {"Encounter": Encounter.period_start, "Condition": Condition.recorded_date,
                "Observation": Observation.effective_at, "Immunization": Immunization.occurrence_date,
                "AllergyIntolerance": AllergyIntolerance.recorded_date,
                "MedicationRequest": MedicationRequest.authored_on,
-               "MedicationStatement": MedicationStatement.effective_start}
+               "MedicationStatement": MedicationStatement.effective_start,
+               "DiagnosticReport": DiagnosticReport.effective_at, "DocumentReference": DocumentReference.date}
 DATE_TYPES = {"Condition", "Immunization", "AllergyIntolerance", "MedicationStatement"}  # their time column is a date, not a datetime
 
 
@@ -41,6 +44,12 @@ def components(s: Session, observation_ids: list[int]) -> dict[int, list[Observa
                            .order_by(ObservationComponent.observation_id, ObservationComponent.seq)):
             out.setdefault(c.observation_id, []).append(c)
     return out
+
+
+def observation_owners(s: Session, observation_ids: list[int]) -> dict[int, int]:
+    """Observation id → the resident it belongs to (absent when the observation does not exist)."""
+    return dict(s.execute(select(Observation.id, Observation.resident_id)
+                          .where(Observation.id.in_(set(observation_ids)))).all())
 
 
 def replace_components(s: Session, observation_id: int, comps: list[dict]) -> None:

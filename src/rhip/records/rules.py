@@ -7,6 +7,7 @@ from datetime import date
 from rhip.kit.errors import FieldError
 from rhip.records.models import ENCOUNTER_KINDS
 from rhip.records.models_immunization import VACCINE_SYSTEM, VACCINE_SYSTEMS, VACCINES
+from rhip.records.models_reports import MAX_ATTACHMENT_BYTES
 
 LOINC = "http://loinc.org"
 # code → (zh name, low, high, unit) of plausible values (refuse typing errors such as an SBP of 400)
@@ -50,7 +51,33 @@ def validate_record(resource_type: str, fields: dict, components: list[dict]) ->
         _immunization(fields, errors)
     if resource_type in DOSAGE_PATH:
         _medication(resource_type, fields, errors)
+    if resource_type == "DiagnosticReport":
+        _report(fields, errors)
+    if resource_type == "DocumentReference":
+        _document(fields, errors)
     return errors
+
+
+def _report(fields: dict, errors: list[FieldError]) -> None:
+    """A report is issued no earlier than its specimen was taken or its exam done."""
+    effective, issued = fields.get("effective_at"), fields.get("issued")
+    if effective and issued and issued < effective:
+        errors.append(FieldError("DiagnosticReport.issued", "issued.order",
+                                 f"报告时间{issued.isoformat(sep=' ')}早于检查时间{effective.isoformat(sep=' ')}",
+                                 f"issued {issued.isoformat()} is before effectiveDateTime {effective.isoformat()}"))
+
+
+ATTACHMENT_DATA = "DocumentReference.content[0].attachment.data"
+
+
+def _document(fields: dict, errors: list[FieldError]) -> None:
+    """An attachment of at most MAX_ATTACHMENT_BYTES (larger documents are linked by url)."""
+    size = fields.get("size") if fields.get("data") is not None else None
+    if size is not None and size > MAX_ATTACHMENT_BYTES:
+        errors.append(FieldError(ATTACHMENT_DATA, "attachment.too_large",
+                                 f"附件{size:,}字节超过上限{MAX_ATTACHMENT_BYTES:,}字节（请以url引用）",
+                                 f"attachment too large (413): {size:,} bytes exceeds the limit of "
+                                 f"{MAX_ATTACHMENT_BYTES:,} bytes; link larger documents by url"))
 
 
 # Medication errors name their FHIR element too.

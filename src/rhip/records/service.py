@@ -43,6 +43,12 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
                                      f"就诊记录{fields['encounter_id']}不存在或不属于该居民",
                                      f"Encounter/{fields['encounter_id']} does not exist or belongs to another "
                                      f"patient"))
+    if fields.get("result_ids"):  # DiagnosticReport.result: Observations of the same patient
+        owners = repo.observation_owners(s, fields["result_ids"])
+        errors += [FieldError(f"DiagnosticReport.result[{i}]", "reference.unknown",
+                              f"检验/检查结果{oid}不存在或不属于该居民",
+                              f"Observation/{oid} does not exist or belongs to another patient")
+                   for i, oid in enumerate(fields["result_ids"]) if owners.get(oid) != fields["resident_id"]]
     if fields.get("org_id") is not None and s.get(Organization, fields["org_id"]) is None:
         errors.append(FieldError("organization", "reference.unknown", f"机构{fields['org_id']}不存在",
                                  f"Organization/{fields['org_id']} does not exist"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rhip.fhir.mappers.allergy import AllergyIntoleranceMapper
 from rhip.fhir.mappers.condition import ConditionMapper
+from rhip.fhir.mappers.diagnostic_report import DiagnosticReportMapper
+from rhip.fhir.mappers.document_reference import DocumentReferenceMapper
 from rhip.fhir.mappers.encounter import EncounterMapper
 from rhip.fhir.mappers.immunization import ImmunizationMapper
 from rhip.fhir.mappers.medication_request import MedicationRequestMapper
@@ -14,5 +16,5 @@ from rhip.fhir.mappers.patient import PatientMapper
 
 MAPPERS = {m.resource_type: m for m in (PatientMapper, EncounterMapper, ConditionMapper, ObservationMapper,
                                         ImmunizationMapper, AllergyIntoleranceMapper, MedicationRequestMapper,
-                                        MedicationStatementMapper)}
+                                        MedicationStatementMapper, DiagnosticReportMapper, DocumentReferenceMapper)}
 RECORD_MAPPERS = {k: v for k, v in MAPPERS.items() if k != "Patient"}
