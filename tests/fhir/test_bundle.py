@@ -10,15 +10,11 @@ from sqlalchemy import func, select
 from rhip.records.models import Encounter, Observation
 from rhip.registry.models import Resident
 from rhip.security.models import AuditEvent
-from tests.factories import auth
 from tests.fhir.test_records import bp, encounter
+from tests.fhir.support import fh
 
 GOLDEN = Path(__file__).parent / "golden"
 FHIR = "application/fhir+json"
-
-
-def fh(county, key="admin"):
-    return {**auth(county, key), "Accept": FHIR, "Content-Type": FHIR}
 
 
 def counts(db) -> tuple[int, int, int]:

@@ -10,17 +10,13 @@ from sqlalchemy import select
 from rhip.fhir.validation import validate
 from rhip.records.models_immunization import AllergyIntolerance, Immunization
 from rhip.security.models import AuditEvent
-from tests.factories import auth
+from tests.fhir.support import fh
 
 FHIR = "application/fhir+json"
 VACCINE = "urn:rhip:cs:vaccine"
 CVX = "http://hl7.org/fhir/sid/cvx"
 EPI = "urn:rhip:sid:epi:411530"  # the immunization information system's record ids
 HIS = "urn:rhip:sid:his:CH411530:allergy"
-
-
-def fh(county, key="admin"):
-    return {**auth(county, key), "Accept": FHIR, "Content-Type": FHIR}
 
 
 def dose(county, code="HepB", n=1, when="2022-02-03", source="IM0001", rid_key="child", **over):

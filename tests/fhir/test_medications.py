@@ -13,18 +13,14 @@ from rhip.fhir.validation import validate
 from rhip.records.models_medication import MedicationRequest, MedicationStatement
 from rhip.security.models import AuditEvent
 from rhip.security.service import system_principal
-from tests.factories import auth
 from tests.fhir.test_records import encounter
+from tests.fhir.support import fh
 
 FHIR = "application/fhir+json"
 DRUG = "urn:rhip:cs:drug"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 HIS = "urn:rhip:sid:his:CH411530:rx"
 PHIS = "urn:rhip:sid:phis:411530:meds"  # the public-health system's medication history
-
-
-def fh(county, key="admin"):
-    return {**auth(county, key), "Accept": FHIR, "Content-Type": FHIR}
 
 
 def dosage(value=5, unit="mg", frequency=1, period=1, period_unit="d"):

@@ -14,13 +14,10 @@ from rhip.kit.idcard import make_id_number
 from rhip.registry.models import Resident
 from rhip.security.models import AuditEvent, AuditSubject
 from tests.factories import V11, V21, auth
+from tests.fhir.support import fh
 
 GOLDEN = Path(__file__).parent / "golden"
 FHIR = "application/fhir+json"
-
-
-def fh(county, key="admin", **extra):
-    return {**auth(county, key), "Accept": FHIR, "Content-Type": FHIR, **extra}
 
 
 def _id_number(db, rid):

@@ -10,16 +10,12 @@ from sqlalchemy import select
 from rhip.fhir.validation import validate
 from rhip.records.models import Observation, ObservationComponent
 from rhip.security.models import AuditEvent, AuditSubject
-from tests.factories import auth
+from tests.fhir.support import fh
 
 GOLDEN = Path(__file__).parent / "golden"
 FHIR = "application/fhir+json"
 LOINC = "http://loinc.org"
 HIS = "urn:rhip:sid:his:CH411530:visit"
-
-
-def fh(county, key="admin"):
-    return {**auth(county, key), "Accept": FHIR, "Content-Type": FHIR}
 
 
 def encounter(county, rid_key="zhang", source="V0001", **over):

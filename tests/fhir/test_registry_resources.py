@@ -17,13 +17,10 @@ from rhip.fhir.mappers.practitioner import PROFESSION_SYSTEM, QUALIFICATION_SYST
 from rhip.fhir.validation import validate
 from rhip.registry.models import Organization, Practitioner
 from rhip.security import service as sec
-from tests.factories import COUNTY, PASSWORD, T1, T2, V11, V12, auth
+from tests.factories import COUNTY, PASSWORD, T1, T2, V11, V12
+from tests.fhir.support import fh
 
 FHIR = "application/fhir+json"
-
-
-def fh(county, key="admin"):
-    return {**auth(county, key), "Accept": FHIR}
 
 
 def _ok(r, rtype):

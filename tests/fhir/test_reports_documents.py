@@ -20,8 +20,8 @@ from rhip.records.models_reports import (
 )
 from rhip.security.models import AuditEvent
 from rhip.security.service import system_principal
-from tests.factories import auth
 from tests.fhir.test_records import bp, encounter
+from tests.fhir.support import fh
 
 FHIR = "application/fhir+json"
 LOINC = "http://loinc.org"
@@ -29,10 +29,6 @@ V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 LIS = "urn:rhip:sid:lis:CH411530:report"
 EMR = "urn:rhip:sid:emr:CH411530:document"
 SUMMARY = "出院小结\n患者张丽，因高血压3级入院，经治疗好转出院。\n出院医嘱：氨氯地平5mg qd。\n".encode()
-
-
-def fh(county, key="admin"):
-    return {**auth(county, key), "Accept": FHIR, "Content-Type": FHIR}
 
 
 def _post(client, county, rtype, body, status=201):

@@ -7,14 +7,10 @@ from datetime import datetime
 from sqlalchemy import update
 
 from rhip.records.models import Observation
-from tests.factories import auth
 from tests.fhir.test_records import bp
+from tests.fhir.support import fh
 
 FHIR = "application/fhir+json"
-
-
-def fh(county):
-    return {**auth(county, "admin"), "Accept": FHIR, "Content-Type": FHIR}
 
 
 def _seed(client, county):
