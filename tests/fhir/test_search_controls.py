@@ -62,3 +62,35 @@ def test_last_updated(client, county, db):
     assert by_updated["entry"][0]["resource"]["identifier"][0]["value"] == "S0"
     patients = client.get("/fhir/Patient", params={"_lastUpdated": "ge2000"}, headers=h).json()
     assert patients["total"] == 5
+
+
+def _path(url: str) -> str:
+    """The path and query of an absolute link (the test client talks to its own host)."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_paging_links_stay_stable_while_records_are_added(client, county):
+    h = fh(county)
+    for i in range(5):
+        day = f"2026-01-{10 + i:02d}"
+        assert client.post("/fhir/Observation", json=bp(county, None, 130, 80, f"K{i}", f"{day}T09:00:00+08:00"),
+                           headers=h).status_code == 201
+    first = client.get("/fhir/Observation", params={"patient": county.residents["zhang"], "_count": 2}, headers=h).json()
+    ids1 = [e["resource"]["identifier"][0]["value"] for e in first["entry"]]
+    assert ids1 == ["K4", "K3"] and first["total"] == 5
+    assert {link["relation"] for link in first["link"]} == {"self", "next"}
+    nxt = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    # a newer reading arrives between two page requests: with numbered pages K3 would be shown again
+    assert client.post("/fhir/Observation", json=bp(county, None, 130, 80, "K9", "2026-02-01T09:00:00+08:00"),
+                       headers=h).status_code == 201
+    second = client.get(_path(nxt), headers=h).json()
+    assert [e["resource"]["identifier"][0]["value"] for e in second["entry"]] == ["K2", "K1"]
+    third = client.get(_path(next(link["url"] for link in second["link"] if link["relation"] == "next")),
+                       headers=h).json()
+    assert [e["resource"]["identifier"][0]["value"] for e in third["entry"]] == ["K0"]
+    assert "next" not in {link["relation"] for link in third["link"]}
+    back = client.get(_path(next(link["url"] for link in third["link"] if link["relation"] == "previous")),
+                      headers=h).json()
+    assert [e["resource"]["identifier"][0]["value"] for e in back["entry"]] == ["K2", "K1"]
+    bad = client.get("/fhir/Observation", params={"_after": "yesterday"}, headers=h)
+    assert bad.status_code == 400 and bad.json()["issue"][0]["expression"] == ["_after"]

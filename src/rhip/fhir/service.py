@@ -3,7 +3,9 @@ scope and permissions and write the audit trail). Framework-free: endpoints only
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ PATIENT_SEARCH = {
     "_id": "token", "identifier": "token", "name": "string", "family": "string", "gender": "token",
     "birthdate": "date", "phone": "token", "telecom": "token",
 }
-CONTROL = {"_count", "_page", "_format", "_sort", "_summary", "_lastUpdated"}
+CONTROL = {"_count", "_page", "_format", "_sort", "_summary", "_lastUpdated", "_after", "_before"}
 PATIENT_SORTS = {"name": "name", "birthdate": "birth_date", "_lastUpdated": "updated_at", "_id": "id"}
 RECORD_SORTS = {"date", "_lastUpdated"}
 
@@ -252,10 +254,56 @@ def search_records(s: Session, who: Principal, rtype: str, params: dict[str, lis
         except FhirError:
             rows = []
         entries, total = _record_out(s, rtype, rows), len(rows)
-    else:
+    elif "_page" in params or records_repo.sort_key(rtype, f).nullable:
+        # numbered pages: asked for, or the sort column may be empty (keyset paging needs a value on every row)
         result = _domain(lambda: records.search(s, who, rtype, f, PageRequest(page, count)), rtype)
         entries, total = _record_out(s, rtype, result.items), result.total
+    else:
+        return _keyset_page(s, who, rtype, f, params, base, count)
     return searchset(rtype, params, base, entries, total, count, page)
+
+
+def _cursor_value(rtype: str, f: records_repo.RecordFilter, row):
+    return getattr(row, records_repo.sort_key(rtype, f).key)
+
+
+def _parse_cursor(rtype: str, f: records_repo.RecordFilter, name: str, text: str) -> tuple:
+    value, _, rid = text.rpartition("~")
+    try:
+        parsed = (date.fromisoformat(value) if rtype in records_repo.DATE_TYPES and not f.sort_by_updated
+                  else datetime.fromisoformat(value))
+        return parsed, int(rid)
+    except ValueError:
+        raise FhirError(400, [Issue("value", f"{name}={text!r} is not a paging cursor from this server", name)]) \
+            from None
+
+
+def _keyset_page(s: Session, who: Principal, rtype: str, f: records_repo.RecordFilter,
+                 params: dict[str, list[str]], base: str, count: int) -> dict:
+    """Next/previous links carry the sort value and id of the boundary row (keyset paging): a page stays the
+    same when records are added elsewhere in the list."""
+    after = _parse_cursor(rtype, f, "_after", params["_after"][-1]) if params.get("_after") else None
+    before = _parse_cursor(rtype, f, "_before", params["_before"][-1]) if params.get("_before") and not after else None
+    rows, total, more = _domain(lambda: records.search_keyset(s, who, rtype, f, count, after=after, before=before),
+                                rtype)
+    entries = _record_out(s, rtype, rows)
+    flat = [(k, v) for k, vs in sorted(params.items()) if k not in ("_after", "_before", "_page") for v in vs]
+
+    def link(relation: str, extra: list[tuple[str, str]]) -> dict:
+        return {"relation": relation, "url": f"{base}/{rtype}?{urlencode(flat + extra)}"}
+
+    def cursor(row) -> str:
+        return f"{_cursor_value(rtype, f, row).isoformat()}~{row.id}"
+
+    self_extra = [("_after", params["_after"][-1])] if after else [("_before", params["_before"][-1])] if before else []
+    links = [link("self", self_extra)]
+    if rows and ((before is not None) or more):
+        links.append(link("next", [("_after", cursor(rows[-1]))]))
+    if rows and ((after is not None) or (before is not None and more)):
+        links.append(link("previous", [("_before", cursor(rows[0]))]))
+    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
+            "entry": [{"fullUrl": f"{base}/{rtype}/{e['id']}", "resource": e, "search": {"mode": "match"}}
+                      for e in entries]}
 
 
 def create_record(s: Session, who: Principal, rtype: str, body: dict) -> tuple[int, dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -77,8 +77,16 @@ class RecordFilter:
     ascending: bool = False
 
 
-def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, offset: int, limit: int
-           ) -> tuple[list, int]:
+def sort_key(resource_type: str, f: RecordFilter):
+    """The column a search is ordered by (then id): the clinical time, or updated_at for _sort=_lastUpdated."""
+    model = MODELS[resource_type]
+    return model.updated_at if f.sort_by_updated else TIME_COLUMN[resource_type]
+
+
+def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, offset: int, limit: int,
+           after: tuple | None = None, before: tuple | None = None) -> tuple[list, int]:
+    """Rows and the total count. ``after``/``before`` = (sort value, id) of a row: keyset paging, which stays
+    stable while rows are added (``offset`` is then ignored)."""
     model = MODELS[resource_type]
     c = []
     sf = scope_filter(scope)
@@ -112,7 +120,18 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
         c.append(model.updated_at < f.updated_to)
     if limit == 0:  # a count only (_summary=count)
         return [], s.scalar(select(func.count()).select_from(model).where(*c))
-    key = model.updated_at if f.sort_by_updated else tcol
+    key = sort_key(resource_type, f)
+    cursor = after if after is not None else before
+    if cursor is not None:
+        value, last_id = cursor
+        descending = f.ascending if before is not None else not f.ascending
+        beyond = (or_(key < value, and_(key == value, model.id < last_id)) if descending
+                  else or_(key > value, and_(key == value, model.id > last_id)))
+        order = (key.desc(), model.id.desc()) if descending else (key.asc(), model.id.asc())
+        rows = list(s.scalars(select(model).where(*c, beyond).order_by(*order).limit(limit)))
+        if before is not None:
+            rows.reverse()
+        return rows, s.scalar(select(func.count()).select_from(model).where(*c))
     order = (key.asc(), model.id.asc()) if f.ascending else (key.desc(), model.id.desc())
     rows = s.scalars(select(model).where(*c).order_by(*order).offset(offset).limit(limit)).all()
     total = len(rows) if offset == 0 and len(rows) < limit else s.scalar(select(func.count()).select_from(model)

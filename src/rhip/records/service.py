@@ -101,3 +101,18 @@ def search(s: Session, who: Principal, resource_type: str, f: repo.RecordFilter,
     audit(s, who, f"{resource_type.lower()}.search", resident_ids=[r.resident_id for r in rows],
           detail={"count": len(rows), "total": total})
     return Page(rows, total, page.page, page.page_size)
+
+
+def search_keyset(s: Session, who: Principal, resource_type: str, f: repo.RecordFilter, count: int, *,
+                  after: tuple | None = None, before: tuple | None = None) -> tuple[list, int, bool]:
+    """One page of at most ``count`` rows after (or before) a cursor, the total, and whether more rows lie in
+    that direction. Only the rows returned are audited."""
+    who.require("resident.read")
+    rows, total = repo.search(s, resource_type, f, who.scope, offset=0, limit=count + 1, after=after,
+                              before=before)
+    more = len(rows) > count
+    if more:
+        rows = rows[1:] if before is not None else rows[:count]
+    audit(s, who, f"{resource_type.lower()}.search", resident_ids=[r.resident_id for r in rows],
+          detail={"count": len(rows), "total": total})
+    return rows, total, more
