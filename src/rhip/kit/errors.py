@@ -89,6 +89,9 @@ class OutOfScope(RhipError):
     Answered as 404 so that the existence of a person outside one's scope is not disclosed.
     """
 
-    def __init__(self, ident: object):
+    def __init__(self, ident: object, *, action: str, resident_ids: list[int]):
         super().__init__("not_found", f"居民“{ident}”不存在或不在您的服务范围内",
                          f"resident '{ident}' does not exist or is outside your scope", http_status=404)
+        # The refusal to audit: (action, resident ids). The request's transaction is rolled back, so the
+        # error handlers write it in a transaction of its own (security.deps.audit_refusal).
+        self.audit = (action, resident_ids)

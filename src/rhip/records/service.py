@@ -21,9 +21,7 @@ def _resident_in_scope(s: Session, who: Principal, resident_id: int, action: str
         raise ValidationFailed([FieldError(field, "reference.unknown", f"居民{resident_id}不存在",
                                            f"Patient/{resident_id} does not exist")])
     if not who.scope.covers(r.village_code):
-        err = OutOfScope(resident_id)
-        err.audit = (action, [resident_id])
-        raise err
+        raise OutOfScope(resident_id, action=action, resident_ids=[resident_id])
     return r
 
 
@@ -88,9 +86,7 @@ def get(s: Session, who: Principal, resource_type: str, rid: int):
         raise NotFound(resource_type, resource_type, rid)
     r = registry_repo.get_resident(s, row.resident_id)
     if not who.scope.covers(r.village_code):
-        err = OutOfScope(rid)
-        err.audit = (f"{resource_type.lower()}.read", [row.resident_id])
-        raise err
+        raise OutOfScope(rid, action=f"{resource_type.lower()}.read", resident_ids=[row.resident_id])
     audit(s, who, f"{resource_type.lower()}.read", resident_ids=[row.resident_id], detail={"id": rid})
     return row
 

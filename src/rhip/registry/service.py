@@ -127,9 +127,7 @@ def _in_scope(who: Principal, resident: Resident | None, resident_id: int, actio
     if resident is None:
         raise NotFound("居民", "resident", resident_id)
     if not who.scope.covers(resident.village_code):
-        err = OutOfScope(resident_id)
-        err.audit = (action, [resident_id])  # written by the error handler after the rollback
-        raise err
+        raise OutOfScope(resident_id, action=action, resident_ids=[resident_id])
     return resident
 
 
@@ -285,9 +283,7 @@ def get_household(s: Session, who: Principal, household_id: int) -> tuple[Househ
     if hh is None:
         raise NotFound("户", "household", household_id)
     if not who.scope.covers(hh.village_code):
-        err = OutOfScope(household_id)
-        err.audit = ("household.read", [])
-        raise err
+        raise OutOfScope(household_id, action="household.read", resident_ids=[])
     members = repo.household_members(s, household_id)
     audit(s, who, "household.read", resident_ids=[m.id for m in members], detail={"household": hh.code})
     return hh, members

@@ -202,7 +202,7 @@ def resident_detail(request: Request, s: DbSession, who: Console, resident_id: s
         except OutOfScope as err:
             # The resident is in scope but the household is not: show the resident, record the refusal.
             # (This request's transaction commits, so the denied event is written with it.)
-            action, ids = getattr(err, "audit", ("household.read", []))
+            action, ids = err.audit
             sec.audit(s, who, action, outcome="denied", resident_ids=ids,
                       detail={"path": request.url.path, "household_id": r.household_id})
             household_hidden = True
