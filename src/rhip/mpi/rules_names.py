@@ -13,7 +13,7 @@ Choices (read before changing):
 * Given-name characters are read one by one with their most common reading
   (no phrase dictionary): a typo in one character can never change how another
   character is read, and the same character always yields the same syllable.
-* The surname (compound first, via ``rhip.synth.names.surname_of``) is read with
+* The surname (compound first, via ``rhip.kit.hanzi.surname_of``) is read with
   its surname reading from ``SURNAME_PINYIN_OVERRIDES`` (单 shan, 曾 zeng, 尉迟 yu chi).
 * Names with a middle dot (transliterated minority/foreign names, 阿依古丽·买买提)
   and Latin-script names have no surname split: they can only be EXACT,
@@ -30,7 +30,7 @@ from itertools import product
 from pypinyin import Style, pinyin
 
 from rhip.mpi.rules_levels import NameLevel
-from rhip.synth.names import SIMILAR_SHAPE, SURNAME_PINYIN_OVERRIDES, surname_of
+from rhip.kit.hanzi import SIMILAR_SHAPE, SURNAME_PINYIN_OVERRIDES, surname_of
 
 __all__ = [
     "normalize_name", "split_name", "name_pinyin", "pinyin_key", "initials_key",

@@ -19,7 +19,8 @@ from rhip.kit.idcard import make_id_number
 from rhip.kit.staging import StagingWriter
 from rhip.synth import demography as dm
 from rhip.synth.layout import CountyLayout
-from rhip.synth.names import NameSampler, surname_of
+from rhip.kit.hanzi import surname_of
+from rhip.synth.names import NameSampler
 from rhip.synth.places import street_address
 from rhip.synth.profiles import Profile
 

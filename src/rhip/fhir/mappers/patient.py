@@ -18,7 +18,7 @@ from rhip.fhir import identifiers as ids
 from rhip.fhir.errors import FhirError, Issue
 from rhip.fhir.mappers.common import instant
 from rhip.registry.models import Resident
-from rhip.synth.names import surname_of
+from rhip.kit.hanzi import surname_of
 
 GENDER_TO_FHIR = {"1": "male", "2": "female", "0": "unknown", "9": "unknown"}
 GENDER_FROM_FHIR = {"male": "1", "female": "2", "unknown": "0", "other": "9"}

@@ -16,7 +16,7 @@ from rhip.fhir import identifiers as ids
 from rhip.fhir.mappers.patient import GENDER_TO_FHIR
 from rhip.registry.models import Practitioner, PractitionerOrg
 from rhip.registry.rules import PROFESSIONS, QUALIFICATIONS
-from rhip.synth.names import surname_of
+from rhip.kit.hanzi import surname_of
 
 QUALIFICATION_SYSTEM = "urn:rhip:cs:qualification"
 PROFESSION_SYSTEM = "urn:rhip:cs:profession"
