@@ -143,11 +143,16 @@ def set_password(s: Session, username: str, password: str, *, must_change: bool 
     errors = [FieldError("password", "password.weak", zh, en) for zh, en in password_problems(password, username)]
     if errors:
         raise ValidationFailed(errors)
+    _store_password(user, password, must_change=must_change)
+    return user
+
+
+def _store_password(user: User, password: str, *, must_change: bool) -> None:
+    """A new password: hashed, and any failed-sign-in count or lock cleared."""
     user.password_hash = hash_password(password)
     user.must_change_password = must_change
     user.failed_logins = 0
     user.locked_until = None
-    return user
 
 
 def authenticate(s: Session, username: str, password: str) -> User:
@@ -250,10 +255,7 @@ def change_own_password(s: Session, user_id: int, old: str, new: str, *, keep_se
                       for zh, en in password_problems(new, user.username))
     if errors:
         raise ValidationFailed(errors)
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
-    user.failed_logins = 0
-    user.locked_until = None
+    _store_password(user, new, must_change=False)
     s.flush()
     repo.delete_sessions_of_user(s, user.id, keep_hash=sha256(keep_session_token) if keep_session_token else None)
     return user
