@@ -129,6 +129,7 @@ def test_immunization_coverage_is_realistic():
 
 
 def test_busy_patients_have_a_few_hundred_resources(client, db, tiny):
+    from rhip.fhir.validation import model_class
     from rhip.security import service as sec
 
     with db.unit_of_work() as s:
@@ -139,6 +140,8 @@ def test_busy_patients_have_a_few_hundred_resources(client, db, tiny):
     every = client.get(f"/fhir/Patient/{busiest}/$everything", headers={"Authorization": f"Bearer {token}"}).json()
     kinds = Counter(e["resource"]["resourceType"] for e in every["entry"])
     assert every["total"] >= 150, kinds
+    for e in every["entry"]:  # what the API returns of generated records is valid FHIR R4
+        model_class(e["resource"]["resourceType"]).model_validate(e["resource"])
     assert {"Encounter", "Condition", "Observation", "DiagnosticReport", "DocumentReference", "MedicationRequest",
             "MedicationStatement"} <= set(kinds)
 
