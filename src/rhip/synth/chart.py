@@ -236,7 +236,8 @@ class Chart:
                                      "laboratory", LOINC, a.code, a.display, at, v, a.unit, None, lo, hi, interp))
             rows.diagnostic_report_result.append((rep, seq.results, oid))
             if interp != "N":
-                abnormal.append(f"{a.display}{v:g}{a.unit or ''}{'↑' if interp == 'H' else '↓'}")
+                unit = labs.UNIT_TEXT.get(a.unit, a.unit or "")
+                abnormal.append(f"{a.display}{v:g}{unit}{'↑' if interp == 'H' else '↓'}")
         if panel == "urine":
             for qcode, qdisplay, probs in labs.URINE_QUALITATIVE:
                 text, interp = labs.qualitative(rng, probs, self.person)

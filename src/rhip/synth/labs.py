@@ -71,6 +71,7 @@ URINE_QUALITATIVE = (
     ("5792-7", "尿糖", (0.01, 0.25, 0.01)),
     ("5794-3", "尿隐血", (0.06, 0.07, 0.07)),
 )
+UNIT_TEXT = {"10*9/L": "×10⁹/L", "10*12/L": "×10¹²/L", "umol/L": "μmol/L", "[pH]": ""}  # UCUM → as printed
 POSITIVE = ("弱阳性(±)", "阳性(+)", "阳性(++)")
 
 # panel key → (report code, report display, analytes)

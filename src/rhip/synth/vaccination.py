@@ -59,7 +59,8 @@ def _items(birth: date) -> list:
 def lot(vaccine: str, org: int, on: date) -> str:
     """A lot number such as 202510017: the lot released some months before use, one per clinic and month."""
     released = on - timedelta(days=100)
-    return f"{released.year}{released.month:02d}{zlib.crc32(f'{vaccine}:{org}:{on.year}:{on.month}'.encode()) % 1000:03d}"
+    serial = zlib.crc32(f"{vaccine}:{org}:{on.year}:{on.month}".encode()) % 1000
+    return f"{released.year}{released.month:02d}{serial:03d}"
 
 
 def _delay(rng) -> int:
