@@ -2,8 +2,8 @@
 lab panels and exam reports, ward vital signs, discharge summaries, medication requests and statements,
 allergies and immunizations. Pure Python; runs in the worker processes of the clinical stage.
 
-Each person has a second random stream (``blake2b(seed:x:resident)``) for all of this, so the encounters,
-conditions and visit observations do not depend on it. Ids derive from the resident's or encounter's id:
+The chart draws from the person's random stream after their visits are made, so the encounters, conditions and
+visit observations do not depend on it. Ids derive from the resident's or encounter's id:
 
 ================================  ====================================
 observation (report results and   2**40 + encounter × 256 + j
@@ -84,10 +84,6 @@ class Ctx:
     org_names: dict[int, str]
     staff: dict[int, list[int]]
     delivery: list[int]  # where children are born
-
-
-def chart_rng(seed: int, rid: int) -> random.Random:
-    return random.Random(int.from_bytes(hashlib.blake2b(f"{seed}:x:{rid}".encode(), digest_size=8).digest(), "big"))
 
 
 def _ts(d: datetime) -> str:

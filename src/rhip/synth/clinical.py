@@ -11,7 +11,7 @@ For each registered person, over the 12 months before the profile's reference da
 - a "busy" minority — patients with two or more chronic conditions, :data:`BUSY_SHARE` of them — is admitted
   several times a year and visits more often: their charts reach a few hundred resources;
 - everything else of a chart (labs and exam reports, ward vital signs, discharge summaries, medicines, allergies,
-  immunizations) comes from ``synth.chart``, on its own random stream per person.
+  immunizations) comes from ``synth.chart``, drawing from the person's stream after the visits.
 Ids derive from the resident's id (encounter = resident × 64 + k, observation = encounter × 8 + j,
 condition = resident × 8 + c; the chart's ids are listed in ``synth.chart``) and each resident has its own
 random stream, so the rows do not depend on how the work is split between processes.
@@ -128,6 +128,7 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
     """Append the clinical rows of ``residents`` — (id, birth date, sex, village code, status, status date) —
     to ``rows``. ``bytea`` turns document bytes into the staging's form (see kit.staging.bytea)."""
     start = ref - timedelta(days=365)
+    county = frozenset(fac.county)
     for rid, birth, sex, village, status, status_date in residents:
         stats.residents += 1
         rng = resident_rng(seed, rid)
@@ -180,11 +181,7 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
                                fac.county[int(rand() * 2)]))
         elif rand() < (0.04 + 0.10 * (age >= 65) + 0.05 * len(chronic)):
             visits.append(("inpatient", start + timedelta(days=int(rand() * 350)), fac.county[int(rand() * 2)]))
-        ch = chart.Chart(chart.chart_rng(seed, rid), chart.Ctx(
-            rid, birth, sex, age, chronic, chronic_displays, start, end, created, SOURCE, clinic, centre, fac.names,
-            fac.staff, fac.delivery), rows, stats, bytea)
-        ch.person_rows()
-        county = set(fac.county)
+        charted: list[tuple] = []  # (row index, encounter id, kind, org, practitioner, start, end, at county level)
         for k, (kind, day, org) in enumerate(sorted(visits, key=lambda v: v[1])[:63]):
             if day > end:
                 continue
@@ -203,9 +200,7 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
                                    t0.isoformat(sep=" "), t1.isoformat(sep=" "), reason))
             stats.encounters += 1
             stats.primary_encounters += org in primary
-            chart_reason = ch.encounter(eid, kind, org, doc, t0, t1, org in county)
-            if chart_reason:
-                rows.encounter[-1] = rows.encounter[-1][:-1] + (chart_reason,)
+            charted.append((len(rows.encounter) - 1, eid, kind, org, doc, t0, t1, org in county))
             j = 0
             when = (t0 + timedelta(minutes=5)).isoformat(sep=" ")
             if kind in ("followup", "physical_exam", "inpatient") or (age >= 35 and rand() < 0.5):
@@ -239,6 +234,14 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
                                              None, None, None))
                     stats.observations += 1
                     j += 1
+        # The rest of the chart draws from the same stream after the visits, so the visits never depend on it.
+        ch = chart.Chart(rng, chart.Ctx(rid, birth, sex, age, chronic, chronic_displays, start, end, created, SOURCE,
+                                        clinic, centre, fac.names, fac.staff, fac.delivery), rows, stats, bytea)
+        ch.person_rows()
+        for index, *visit in charted:
+            chart_reason = ch.encounter(*visit)
+            if chart_reason:
+                rows.encounter[index] = rows.encounter[index][:-1] + (chart_reason,)
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
