@@ -5,7 +5,8 @@ For each registered person, over the 12 months before the profile's reference da
   prevalences typical of rural China (settings below, documented);
 - encounters across the tiers — village clinic, township centre, county hospitals — with about two thirds at
   primary level; quarterly public-health follow-ups for hypertension and diabetes with realistic adherence
-  (some missed, some late), an annual physical examination for people aged 65+, and admissions;
+  (some missed, some late), an annual health check for people aged 65+ and for hypertension/diabetes
+  patients (:data:`HEALTH_CHECK`), and admissions;
 - blood pressure (systolic/diastolic components) at follow-ups and many adult visits, fasting glucose for
   people with diabetes, weight and height at physical examinations.
 - a "busy" minority — patients with two or more chronic conditions, :data:`BUSY_SHARE` of them — is admitted
