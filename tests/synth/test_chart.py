@@ -18,6 +18,7 @@ from rhip.records.models_medication import MedicationRequest, MedicationStatemen
 from rhip.records.models_reports import DiagnosticReport, DiagnosticReportResult, DocumentReference
 from rhip.records.rules import validate_against_birth, validate_record
 from rhip.registry.models import Resident
+from rhip.registry.rules import age_on
 from rhip.synth import clinical, vaccination
 from rhip.synth.profiles import get_profile
 from rhip.synth.runner import run
@@ -97,9 +98,12 @@ def test_children_are_immunized_by_the_schedule(db, tiny):
         for im in s.scalars(select(Immunization).where(Immunization.vaccine_system == "urn:rhip:cs:vaccine")):
             doses.setdefault(im.resident_id, []).append((im.vaccine_code, im.dose_number, im.occurrence_date))
             assert im.lot_number and im.org_id and (im.site or im.vaccine_code == "bOPV")
-        adults = s.scalar(select(func.count()).select_from(Immunization).where(
-            Immunization.vaccine_system == "http://hl7.org/fhir/sid/cvx"))
-    assert doses and adults is not None
+        adults = list(s.scalars(select(Immunization).where(Immunization.vaccine_system == "http://hl7.org/fhir/sid/cvx")))
+    assert doses and adults
+    assert {a.vaccine_code for a in adults} <= {"141", "33"}  # influenza for the 60+, PPSV23 for the 65+
+    assert all(age_on(births[a.resident_id], REF) >= 60 and REF - timedelta(days=365) <= a.occurrence_date <= REF
+               for a in adults)
+    assert all(age_on(births[rid], REF) <= 6 for rid in doses)  # the programme's children
     for rid, given in doses.items():
         schedule = vaccination.schedule_for(births[rid])
         due = {(d.vaccine, d.dose_no): d for d in immunizations_due(births[rid], given, REF, schedule)}
