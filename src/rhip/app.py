@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(security_router)
     app.include_router(registry_router)
+    from rhip.mpi.endpoints import router as mpi_router
+
+    app.include_router(mpi_router)
     mount_console(app)
     mount_fhir(app)
 

@@ -80,7 +80,8 @@ def read_patient(s: Session, who: Principal, rid: str) -> dict:
     if not rid.isdigit():
         raise not_found("Patient", rid)
     r = _domain(lambda: registry.get_resident(s, who, int(rid)), "Patient", rid)
-    return PatientMapper.to_fhir(r)
+    from rhip.fhir.mpi import with_links  # Patient.link from the master patient index
+    return with_links(s, PatientMapper.to_fhir(r))
 
 
 def _patient_query(params: dict[str, list[str]]) -> registry.ResidentQuery:

@@ -37,9 +37,9 @@ def key_hash(key: str) -> int:
     return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def hashed_keys(p: PersonFields) -> dict[int, str]:
-    """hash → kind ("id", "py", "ph", "hh", "vi") of every blocking key of ``p``."""
-    return {key_hash(k): k.split(":", 1)[0] for k in blocking_keys(p)}
+def hashed_keys(p: PersonFields, keys: Iterable[str] | None = None) -> dict[int, str]:
+    """hash → kind ("id", "py", "ph", "hh", "vi") of every blocking key of ``p`` (or of ``keys``)."""
+    return {key_hash(k): k.split(":", 1)[0] for k in (blocking_keys(p) if keys is None else keys)}
 
 
 def birth_year(p: PersonFields) -> int | None:
@@ -63,7 +63,8 @@ def worth_scoring(kinds: Iterable[str], year_a: int | None, year_b: int | None) 
     return abs(year_a - year_b) <= WEAK_YEAR_WINDOW
 
 
-def candidate_pairs(records: Mapping[int, PersonFields]) -> dict[tuple[int, int], set[str]]:
+def candidate_pairs(records: Mapping[int, PersonFields], keys: Mapping[int, Iterable[str]] | None = None
+                    ) -> dict[tuple[int, int], set[str]]:
     """All pairs (lower id, higher id) that share a blocking key and are ``worth_scoring``, with the kinds
     of the keys they share. Weak blocks are walked in birth-year order with a window, so a large village
     block does not produce every pair."""
@@ -71,7 +72,7 @@ def candidate_pairs(records: Mapping[int, PersonFields]) -> dict[tuple[int, int]
     years: dict[int, int | None] = {}
     for rid, p in records.items():
         years[rid] = birth_year(p)
-        for k in blocking_keys(p):
+        for k in (keys[rid] if keys is not None else blocking_keys(p)):
             blocks[k].append(rid)
     pairs: dict[tuple[int, int], set[str]] = defaultdict(set)
     for key, ids in blocks.items():

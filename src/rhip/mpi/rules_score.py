@@ -26,7 +26,7 @@ from rhip.mpi.rules_levels import (
 )
 
 __all__ = [
-    "FIELD_LEVELS", "ScoringParams", "Score", "score", "classify", "match_grade", "load_params",
+    "FIELD_LEVELS", "ScoringParams", "Score", "score", "classify", "classify_pair", "match_grade", "load_params",
     "DEFAULT_PARAMS_PATH", "MATCH", "POSSIBLE", "NO_MATCH", "GRADES",
 ]
 
@@ -132,6 +132,25 @@ def classify(probability: float, params: ScoringParams) -> str:
     return NO_MATCH
 
 
+#: Name levels that may be linked without a person looking: a wholly different given name is never an
+#: automatic link, whatever the other fields say (twins share surname, birth date, village and phone).
+AUTO_LINK_NAME_LEVELS = frozenset({"exact", "same_pinyin", "swapped_given", "one_char_different_same_surname",
+                                   "missing"})
+
+
+def classify_pair(levels: dict[str, Level], probability: float, params: ScoringParams) -> str:
+    """``classify`` with two hard guards against Fellegi–Sunter's independence assumption: a pair whose
+    names differ beyond one character, or whose ID numbers are both present and plainly different, is at
+    most a POSSIBLE match (a person decides)."""
+    outcome = classify(probability, params)
+    if outcome == MATCH:
+        name, idn = levels.get("name"), levels.get("id_number")
+        if (name is not None and name.value not in AUTO_LINK_NAME_LEVELS) or (
+                idn is not None and idn.value in ("different", "same_birth_and_division")):
+            return POSSIBLE
+    return outcome
+
+
 def match_grade(probability: float, params: ScoringParams) -> str:
     """FHIR match grade: certain (would be linked), probable (would be queued), possible, certainly-not."""
     if probability >= params.match_threshold:
@@ -141,6 +160,14 @@ def match_grade(probability: float, params: ScoringParams) -> str:
     if probability >= params.candidate_threshold:
         return "possible"
     return "certainly-not"
+
+
+def grade_pair(levels: dict[str, Level], probability: float, params: ScoringParams) -> str:
+    """``match_grade`` consistent with ``classify_pair``: a guarded pair is at most "probable"."""
+    grade = match_grade(probability, params)
+    if grade == "certain" and classify_pair(levels, probability, params) != MATCH:
+        return "probable"
+    return grade
 
 
 @lru_cache(maxsize=8)
