@@ -193,7 +193,7 @@ def fit_records(records: Mapping[int, PersonFields], *, seed: int = 7, random_pa
     1. u from random pairs (fixed).
     2. One EM session per strong blocking kind over the pairs sharing such a key, leaving out the fields
        that kind forces to agree; each field's m is the pair-weighted mean over the sessions that estimate it.
-    3. λ by EM over all candidate pairs with m and u fixed; thresholds from that final posterior.
+    3. λ and u by EM over all candidate pairs with m fixed; thresholds from that final posterior.
     """
     pairs = candidate_pairs(records)
     counts = patterns_from_pairs(records, pairs.keys())
@@ -219,13 +219,19 @@ def fit_records(records: Mapping[int, PersonFields], *, seed: int = 7, random_pa
                      MISSING_INDEX[f]) for f in FIELDS}
     for f in neutral:
         m[f] = u0[f].copy()
-    lam, m, u, pats, post = fit_patterns(counts, u_start=u0, m_start=m, fix_u=True, fix_m=True, prior_start=0.05)
+    # u of the population actually scored: blocked candidates are not random pairs (they share a name's
+    # pinyin and birth year, a village, a phone), so u is re-estimated on them with m held fixed.
+    lam, m, u, pats, post = fit_patterns(counts, u_start=u0, m_start=m, fix_u=False, fix_m=True, prior_start=0.05,
+                                         neutral=neutral)
+    for f in FIELDS:  # a level seen neither among matches nor among candidates carries no weight
+        unseen = (m[f] <= M_FLOOR * 1.01) & (u[f] < M_FLOOR)
+        u[f] = np.where(unseen, m[f], u[f])
     w = np.array(list(counts.values()), dtype=float)
     match_t, possible_t = thresholds_from_model(w, post, max_false_link_share=max_false_link_share,
                                                 max_missed_share=max_missed_share)
-    info = {"method": "u from random pairs; m by EM per strong blocking-key kind with the fields that kind forces "
-                      "to agree left out; prior by EM over all candidate pairs; thresholds from the model's "
-                      "expected false-link and missed-pair shares",
+    info = {"method": "u started from random pairs; m by EM per strong blocking-key kind with the fields that "
+                      "kind forces to agree left out; prior and u by EM over all candidate pairs with m fixed; "
+                      "thresholds from the model's expected false-link and missed-pair shares",
             "records": len(records), "candidate_pairs": len(pairs), "random_pairs": sum(rand_counts.values()),
             "sessions": sessions, "neutral_fields": list(neutral),
             "max_false_link_share": max_false_link_share, "max_missed_share": max_missed_share,

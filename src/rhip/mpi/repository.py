@@ -35,12 +35,27 @@ def replace_blocks(s: Session, resident_id: int, hashes: Iterable[int], *, exist
         s.execute(MpiBlock.__table__.insert(), rows)
 
 
-def block_hits(s: Session, hashes: Iterable[int], exclude_id: int | None) -> list[tuple[int, int]]:
-    """(key hash, resident id) of other registrations sharing a key, at most MAX_CANDIDATES residents' worth."""
-    q = select(MpiBlock.key, MpiBlock.resident_id).where(MpiBlock.key.in_(list(hashes)))
+def block_hits(s: Session, hashes: Iterable[int], exclude_id: int | None, scope: Scope | None = None
+               ) -> list[tuple]:
+    """One query: (key hash, person id or None, *FIELD_COLUMNS) of other registrations sharing a key with
+    ``hashes`` (within ``scope`` if given), at most a few hundred rows — a huge block is cut, never scanned."""
+    q = (select(MpiBlock.key, MpiLink.person_id, *FIELD_COLUMNS)
+         .join(Resident, Resident.id == MpiBlock.resident_id)
+         .outerjoin(MpiLink, MpiLink.resident_id == MpiBlock.resident_id)
+         .where(MpiBlock.key.in_(list(hashes))))
     if exclude_id is not None:
         q = q.where(MpiBlock.resident_id != exclude_id)
+    if scope is not None:
+        sf = scope_filter(scope)
+        if sf is not None:
+            q = q.where(sf)
     return [tuple(r) for r in s.execute(q.limit(MAX_CANDIDATES * 3))]
+
+
+def new_person_id(s: Session, now: datetime) -> int:
+    """A new person in one statement (no ORM object: this runs on every registration)."""
+    return s.execute(MpiPerson.__table__.insert().values(empi=new_empi(), status="active", created_at=now)
+                     .returning(MpiPerson.id)).scalar_one()
 
 
 def field_rows(s: Session, resident_ids: Iterable[int], scope: Scope | None = None) -> list[tuple]:

@@ -139,14 +139,17 @@ AUTO_LINK_NAME_LEVELS = frozenset({"exact", "same_pinyin", "swapped_given", "one
 
 
 def classify_pair(levels: dict[str, Level], probability: float, params: ScoringParams) -> str:
-    """``classify`` with two hard guards against Fellegi–Sunter's independence assumption: a pair whose
-    names differ beyond one character, or whose ID numbers are both present and plainly different, is at
-    most a POSSIBLE match (a person decides)."""
+    """``classify`` with hard guards against Fellegi–Sunter's independence assumption: a pair whose names
+    differ beyond one character, whose ID numbers are both present and plainly different, or whose sexes
+    differ, is at most a POSSIBLE match (a person decides). (People born the same day in the same county
+    have ID numbers one sequence digit apart — with the other sex, that is not a typo.)"""
     outcome = classify(probability, params)
     if outcome == MATCH:
         name, idn = levels.get("name"), levels.get("id_number")
+        sex = levels.get("sex")
         if (name is not None and name.value not in AUTO_LINK_NAME_LEVELS) or (
-                idn is not None and idn.value in ("different", "same_birth_and_division")):
+                idn is not None and idn.value in ("different", "same_birth_and_division")) or (
+                sex is not None and sex.value == "different"):
             return POSSIBLE
     return outcome
 

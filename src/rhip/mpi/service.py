@@ -61,7 +61,6 @@ class Candidate:
 class MatchOutcome:
     resident_id: int
     person_id: int
-    empi: str
     result: str  # new | linked | kept
     linked_to: int | None = None  # the resident whose person it joined
     probability: float | None = None
@@ -69,26 +68,30 @@ class MatchOutcome:
 
 
 def _candidates(s: Session, p: PersonFields, P: ScoringParams, *, exclude_id: int | None,
-                scope=None) -> list[Candidate]:
+                scope=None) -> tuple[list[Candidate], dict[int, int]]:
+    """Scored candidates, best first, and the person id of each candidate that has one."""
     keys = hashed_keys(p)
     if not keys:
-        return []
+        return [], {}
     kinds: dict[int, set[str]] = defaultdict(set)
-    for h, rid in repo.block_hits(s, keys, exclude_id):
-        kinds[rid].add(keys[h])
-    if not kinds:
-        return []
+    rows: dict[int, tuple] = {}
+    persons: dict[int, int] = {}
+    for key, person_id, *row in repo.block_hits(s, keys, exclude_id, scope):
+        kinds[row[0]].add(keys[key])
+        rows[row[0]] = row
+        if person_id is not None:
+            persons[row[0]] = person_id
     year = birth_year(p)
     out = []
-    for row in repo.field_rows(s, list(kinds)[:repo.MAX_CANDIDATES], scope):
+    for rid, row in list(rows.items())[:repo.MAX_CANDIDATES]:
         other = fields_of(*row[1:])
-        if not worth_scoring(kinds[row[0]], year, birth_year(other)):
+        if not worth_scoring(kinds[rid], year, birth_year(other)):
             continue
         levels = compare_records(p, other)
         sc = score(levels, P)
-        out.append(Candidate(row[0], row[8], levels, sc, classify_pair(levels, sc.probability, P)))
+        out.append(Candidate(rid, row[8], levels, sc, classify_pair(levels, sc.probability, P)))
     out.sort(key=lambda c: (-c.score.probability, c.resident_id))
-    return out
+    return out, persons
 
 
 def _ensure_link(s: Session, resident_id: int, now) -> MpiLink:
@@ -115,52 +118,48 @@ def on_resident_written(s: Session, who: Principal, r: Resident, *, created: boo
     p = resident_fields(r)
     link = None if created else repo.link_of_resident(s, r.id)
     repo.replace_blocks(s, r.id, hashed_keys(p).keys(), existing=not created)
-    cands = _candidates(s, p, P, exclude_id=r.id)
+    cands, persons = _candidates(s, p, P, exclude_id=r.id)
     interesting = [c for c in cands if c.outcome != NO_MATCH]
     decided = repo.reviews_of_pairs(s, [_pair(r.id, c.resident_id) for c in interesting])
     interesting = [c for c in interesting if getattr(decided.get(_pair(r.id, c.resident_id)), "status", None)
                    != "distinct"]
-    links = repo.links_of_residents(s, [c.resident_id for c in interesting])
     own_person = link.person_id if link else None
     alone = link is None or len([x for x in repo.links_of_person(s, own_person) if x.resident_id]) == 1
     best = next((c for c in interesting if c.outcome == MATCH), None)
     outcome_kind, linked_to, prob = "kept", None, None
-    if best is not None and alone and (best.resident_id not in links
-                                       or links[best.resident_id].person_id != own_person):
-        target = links.get(best.resident_id) or _ensure_link(s, best.resident_id, now)
-        links[best.resident_id] = target
+    if best is not None and alone and persons.get(best.resident_id, -1) != own_person:
+        if best.resident_id not in persons:
+            persons[best.resident_id] = _ensure_link(s, best.resident_id, now).person_id
+        target = persons[best.resident_id]
         if link is None:
-            link = repo.add_link(s, person_id=target.person_id, resident_id=r.id, how="auto",
-                                 score=best.score.probability, now=now)
+            repo.add_link(s, person_id=target, resident_id=r.id, how="auto", score=best.score.probability, now=now)
         else:
             old = link.person_id
-            link.person_id, link.how, link.score, link.updated_at = target.person_id, "auto", \
-                best.score.probability, now
+            link.person_id, link.how, link.score, link.updated_at = target, "auto", best.score.probability, now
             s.flush()
             repo.retire_if_empty(s, old)
-        outcome_kind, linked_to, prob = "linked", best.resident_id, best.score.probability
+        person_id, outcome_kind, linked_to, prob = target, "linked", best.resident_id, best.score.probability
     elif link is None:
-        person = repo.new_person(s, now)
-        link = repo.add_link(s, person_id=person.id, resident_id=r.id, how="new", score=None, now=now)
+        person_id = repo.new_person_id(s, now)
+        repo.add_link(s, person_id=person_id, resident_id=r.id, how="new", score=None, now=now)
         outcome_kind = "new"
+    else:
+        person_id = link.person_id
     queued = []
     for c in interesting:
-        other = links.get(c.resident_id)
-        if other is not None and other.person_id == link.person_id:
-            continue
-        if _pair(r.id, c.resident_id) in decided:
+        if persons.get(c.resident_id) == person_id or _pair(r.id, c.resident_id) in decided:
             continue
         a, b = _pair(r.id, c.resident_id)
         repo.add_review(s, resident_a=a, resident_b=b, village_a=r.village_code if a == r.id else c.village_code,
                         village_b=r.village_code if b == r.id else c.village_code, score=c.score.probability,
                         weight=c.score.weight, levels=_levels_json(c.levels), status="pending", created_at=now)
         queued.append(c.resident_id)
-    person = repo.get_person(s, link.person_id)
-    subjects = [r.id] + ([linked_to] if linked_to else []) + queued
-    audit(s, who, "mpi.match", resident_ids=subjects,
-          detail={"result": outcome_kind, "candidates": len(cands), "queued": len(queued),
-                  **({"probability": round(prob, 6)} if prob is not None else {})})
-    return MatchOutcome(r.id, person.id, person.empi, outcome_kind, linked_to, prob, queued)
+    if linked_to or queued:
+        # The write itself is audited by the registry; the MPI audits when it tied this record to other people.
+        audit(s, who, "mpi.match", resident_ids=[r.id] + ([linked_to] if linked_to else []) + queued,
+              detail={"result": outcome_kind, "candidates": len(cands), "queued": len(queued),
+                      **({"probability": round(prob, 6)} if prob is not None else {})})
+    return MatchOutcome(r.id, person_id, outcome_kind, linked_to, prob, queued)
 
 
 # ---------------------------------------------------------------- $match
@@ -184,7 +183,7 @@ def match_query(s: Session, who: Principal, data: dict, *, count: int | None = N
     if errors:
         raise ValidationFailed(errors)
     P = params()
-    cands = _candidates(s, p, P, exclude_id=None, scope=who.scope)
+    cands, _ = _candidates(s, p, P, exclude_id=None, scope=who.scope)
     wanted = [c for c in cands if grade_pair(c.levels, c.score.probability, P) in (
         ("certain",) if only_certain else ("certain", "probable", "possible"))][:count or 10]
     residents = {r.id: r for r in (registry_repo.get_resident(s, c.resident_id) for c in wanted) if r}
