@@ -19,9 +19,9 @@ from sqlalchemy import Connection, select
 from rhip.kit import clock
 from rhip.kit.dialect import bulk_insert, reset_sequence
 from rhip.mpi import repository as repo
-from rhip.mpi.candidates import candidate_pairs, fields_of, hashed_keys
+from rhip.mpi.candidates import candidate_pairs, compare_pair, fields_of, hashed_keys
 from rhip.mpi.models import REGISTRY_SYSTEM, MpiBlock, MpiLink, MpiPerson, MpiReview
-from rhip.mpi.rules import blocking_keys, compare_records
+from rhip.mpi.rules import blocking_keys
 from rhip.mpi.rules_score import MATCH, POSSIBLE, ScoringParams, classify_pair, score
 
 
@@ -87,7 +87,7 @@ def index_registry(conn: Connection, params: ScoringParams,
             continue
         if (a, b) in known_reviews:
             continue
-        levels = compare_records(records[a], records[b])
+        levels = compare_pair(records[a], records[b])
         sc = score(levels, params)
         outcome = classify_pair(levels, sc.probability, params)
         if outcome != "no_match":

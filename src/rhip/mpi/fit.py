@@ -21,8 +21,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from rhip.mpi.candidates import candidate_pairs
-from rhip.mpi.rules import PersonFields, compare_records
+from rhip.mpi.candidates import candidate_pairs, compare_pair
+from rhip.mpi.rules import PersonFields
 from rhip.mpi.rules_score import FIELD_LEVELS, ScoringParams
 
 FIELDS = tuple(FIELD_LEVELS)
@@ -42,7 +42,7 @@ def pattern_of(levels: Mapping) -> Pattern:
 
 
 def patterns_from_pairs(records: Mapping[int, PersonFields], pairs) -> Counter:
-    return Counter(pattern_of(compare_records(records[a], records[b])) for a, b in pairs)
+    return Counter(pattern_of(compare_pair(records[a], records[b])) for a, b in pairs)
 
 
 def random_pairs(ids: list[int], n: int, rng: random.Random) -> list[tuple[int, int]]:

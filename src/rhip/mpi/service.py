@@ -17,12 +17,12 @@ from rhip.kit import clock
 from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.mpi import repository as repo
-from rhip.mpi.candidates import birth_year, fields_of, hashed_keys, worth_scoring
+from rhip.mpi.candidates import birth_year, compare_pair, fields_of, hashed_keys, worth_scoring
 from rhip.mpi.models import MpiLink, MpiReview
-from rhip.mpi.rules import PersonFields, compare_records
+from rhip.mpi.rules import PersonFields
 from rhip.mpi.rules_input import check_count, check_query
 from rhip.mpi.rules_levels import Level
-from rhip.mpi.rules_score import MATCH, NO_MATCH, POSSIBLE, Score, ScoringParams, classify_pair, load_params, \
+from rhip.mpi.rules_score import MATCH, NO_MATCH, Score, ScoringParams, classify_pair, load_params, \
     grade_pair, score
 from rhip.registry import repository as registry_repo
 from rhip.registry.models import Resident
@@ -87,7 +87,7 @@ def _candidates(s: Session, p: PersonFields, P: ScoringParams, *, exclude_id: in
         other = fields_of(*row[1:])
         if not worth_scoring(kinds[rid], year, birth_year(other)):
             continue
-        levels = compare_records(p, other)
+        levels = compare_pair(p, other)
         sc = score(levels, P)
         out.append(Candidate(rid, row[8], levels, sc, classify_pair(levels, sc.probability, P)))
     out.sort(key=lambda c: (-c.score.probability, c.resident_id))
