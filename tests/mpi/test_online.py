@@ -324,3 +324,22 @@ def test_synth_stage_resolves_the_second_registrations(db):
     assert persons == residents - stage.stats["linked"]
     again = run(db, get_profile("tiny"), 7, stages=["mpi"])
     assert again[0].skipped
+
+
+def test_fhir_create_links_the_facility_patient_number(indexed, client):
+    h = {**auth(indexed, "admin"), **FH}
+    system = "urn:rhip:sid:patient:CH411530"
+    body = {"resourceType": "Patient", "identifier": [{"system": system, "value": "MRN-0001"}],
+            "name": [{"use": "official", "text": "赵六"}], "gender": "male", "birthDate": "1970-01-02",
+            "address": [{"extension": [{"url": "urn:rhip:fhir:StructureDefinition:division-code",
+                                        "valueCode": V21}]}]}
+    r = client.post("/fhir/Patient", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    new = int(r.json()["id"])
+    records = _empi(client, indexed, new)["records"]
+    assert {(x["source_system"], x["source_id"]) for x in records} == {("rhip.registry", str(new)),
+                                                                      (system, "MRN-0001")}
+    # the same hospital number for somebody else is refused
+    body2 = {**body, "name": [{"use": "official", "text": "钱七"}], "birthDate": "1990-03-04"}
+    r = client.post("/fhir/Patient", json=body2, headers=h)
+    assert r.status_code == 409, r.text

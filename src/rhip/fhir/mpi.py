@@ -28,6 +28,15 @@ def with_links(s: Session, patient: dict) -> dict:
     return patient
 
 
+def link_facility_ids(s: Session, who: Principal, resident_id: int, patient: dict) -> None:
+    """A facility's own patient numbers (``urn:rhip:sid:patient:<org code>``) become source records linked
+    to the person of the new registration."""
+    for ident in patient.get("identifier", []):
+        system, value = ident.get("system") or "", ident.get("value")
+        if system.startswith(ids.FACILITY_PATIENT_PREFIX) and value:
+            mpi.link_source_record(s, who, resident_id, system, value)
+
+
 def _query_of(p: dict) -> dict:
     names = p.get("name") or []
     official = next((n for n in names if n.get("use") == "official"), names[0] if names else None)
