@@ -19,9 +19,8 @@ from sqlalchemy import Connection, select
 from rhip.kit import clock
 from rhip.kit.dialect import bulk_insert, reset_sequence
 from rhip.mpi import repository as repo
-from rhip.mpi.candidates import candidate_pairs, compare_pair, fields_of, hashed_keys
+from rhip.mpi.candidates import candidate_pairs, compare_pair, fields_of, hashed_keys, mpi_keys
 from rhip.mpi.models import REGISTRY_SYSTEM, MpiBlock, MpiLink, MpiPerson, MpiReview
-from rhip.mpi.rules import blocking_keys
 from rhip.mpi.rules_score import MATCH, POSSIBLE, ScoringParams, classify_pair, score
 
 
@@ -78,7 +77,7 @@ def index_registry(conn: Connection, params: ScoringParams,
         st.seconds = time.perf_counter() - t0
         return st
     new_set = set(new_ids)
-    keys = {rid: blocking_keys(p) for rid, p in records.items()}
+    keys = {rid: mpi_keys(p) for rid, p in records.items()}
     pairs = candidate_pairs(records, keys)
     known_reviews = {tuple(r) for r in conn.execute(select(MpiReview.resident_a, MpiReview.resident_b))}
     scored = []

@@ -17,11 +17,12 @@ from functools import lru_cache
 
 from rhip.kit.idcard import check_id_number
 from rhip.mpi.rules import PersonFields, blocking_keys, compare_records
-from rhip.mpi.rules_fields import id_body, parse_birth_date
+from rhip.mpi.rules_fields import id_body, normalize_sex, parse_birth_date
+from rhip.mpi.rules_names import name_pinyin
 from rhip.mpi.rules_levels import IdLevel, Level
 
 #: Blocking-key kinds that are evidence enough on their own: a pair sharing one is always scored.
-STRONG_KINDS = frozenset({"id", "py", "ph"})
+STRONG_KINDS = frozenset({"id", "py", "ph", "bd"})
 #: Pairs that share only household / village+initials keys are scored when their birth years are this close.
 WEAK_YEAR_WINDOW = 1
 
@@ -34,6 +35,22 @@ def fields_of(name: str | None, id_number: str | None, id_number_raw: str | None
     return PersonFields(name=name, id_number=id_number or id_number_raw or None, sex=sex, birth_date=birth_date,
                         phones=tuple(p for p in (phone, phone2) if p), village_code=village_code,
                         household_id=str(household_id) if household_id is not None else None)
+
+
+def mpi_keys(p: PersonFields) -> set[str]:
+    """``rules.blocking_keys`` plus one key of the MPI's own: ``bd:<surname pinyin>:<year><month/day in
+    order>:<sex>`` — the same surname, sex and birth date (day and month in either order). It catches the
+    second registration whose given name took a similar-looking character (other pinyin) and whose ID number
+    is missing or mistyped and phone missing, which share no other key."""
+    keys = blocking_keys(p)
+    ymd = parse_birth_date(p.birth_date)
+    syllables = name_pinyin(p.name)
+    sex = normalize_sex(p.sex)
+    if ymd and syllables and sex in ("1", "2"):
+        y, m, d = ymd
+        lo, hi = sorted((m, d))
+        keys.add(f"bd:{syllables[0]}:{y}{lo:02d}{hi:02d}:{sex}")
+    return keys
 
 
 @lru_cache(maxsize=100_000)
@@ -58,8 +75,8 @@ def key_hash(key: str) -> int:
 
 
 def hashed_keys(p: PersonFields, keys: Iterable[str] | None = None) -> dict[int, str]:
-    """hash → kind ("id", "py", "ph", "hh", "vi") of every blocking key of ``p`` (or of ``keys``)."""
-    return {key_hash(k): k.split(":", 1)[0] for k in (blocking_keys(p) if keys is None else keys)}
+    """hash → kind ("id", "py", "ph", "hh", "vi", "bd") of every blocking key of ``p`` (or of ``keys``)."""
+    return {key_hash(k): k.split(":", 1)[0] for k in (mpi_keys(p) if keys is None else keys)}
 
 
 def birth_year(p: PersonFields) -> int | None:
@@ -92,7 +109,7 @@ def candidate_pairs(records: Mapping[int, PersonFields], keys: Mapping[int, Iter
     years: dict[int, int | None] = {}
     for rid, p in records.items():
         years[rid] = birth_year(p)
-        for k in (keys[rid] if keys is not None else blocking_keys(p)):
+        for k in (keys[rid] if keys is not None else mpi_keys(p)):
             blocks[k].append(rid)
     pairs: dict[tuple[int, int], set[str]] = defaultdict(set)
     for key, ids in blocks.items():
