@@ -343,3 +343,19 @@ def test_fhir_create_links_the_facility_patient_number(indexed, client):
     body2 = {**body, "name": [{"use": "official", "text": "钱七"}], "birthDate": "1990-03-04"}
     r = client.post("/fhir/Patient", json=body2, headers=h)
     assert r.status_code == 409, r.text
+
+
+def test_bulk_import_matches_each_patient(indexed, db, client, tmp_path):
+    from rhip.fhir.bulk import import_files
+    from rhip.security.service import system_principal
+
+    p = {"resourceType": "Patient", "id": "his-1", "name": [{"use": "official", "text": "张莉"}],
+         "gender": "female", "birthDate": "1958-03-14", "telecom": [{"system": "phone", "value": "13812345678"}],
+         "address": [{"extension": [{"url": "urn:rhip:fhir:StructureDefinition:division-code", "valueCode": V12}]}]}
+    path = tmp_path / "Patient.ndjson"
+    path.write_text(json.dumps(p, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = import_files(db, system_principal("test"), [path])
+    assert report.created == {"Patient": 1} and not report.rejected
+    with db.read_only() as s:
+        new = s.scalar(select(MpiLink.resident_id).order_by(MpiLink.id.desc()).limit(1))
+    assert _empi(client, indexed, new)["empi"] == _empi(client, indexed, indexed.residents["zhang"])["empi"]
