@@ -257,3 +257,9 @@ def test_fit_records_on_a_small_synthetic_set():
     params, extra = fit.fit_records(records, random_pair_count=5_000)
     assert params.fitted["records"] == len(records) and extra["pairs"]
     assert params.weight("name", NameLevel.EXACT) > 0 and params.weight("birth_date", DateLevel.EXACT) > 0
+
+
+@pytest.mark.parametrize("phone, expected", [(PhoneLevel.MISSING, POSSIBLE), (PhoneLevel.EXACT, MATCH)])
+def test_one_character_apart_needs_an_agreeing_number(phone, expected):
+    lv = _levels(name=NameLevel.ONE_CHAR_DIFFERENT_SAME_SURNAME, phone=phone)
+    assert classify_pair(lv, 0.9999, P) == expected

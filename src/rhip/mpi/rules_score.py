@@ -142,12 +142,17 @@ def classify_pair(levels: dict[str, Level], probability: float, params: ScoringP
     """``classify`` with hard guards against Fellegi–Sunter's independence assumption: a pair whose names
     differ beyond one character, whose ID numbers are both present and plainly different, or whose sexes
     differ, is at most a POSSIBLE match (a person decides). (People born the same day in the same county
-    have ID numbers one sequence digit apart — with the other sex, that is not a typo.)"""
+    have ID numbers one sequence digit apart — with the other sex, that is not a typo.) A given name one
+    character apart is linked automatically only with an agreeing ID number or phone: babies born the same
+    day with similar names (王舒汐/王舒岚) otherwise look like one child registered twice."""
     outcome = classify(probability, params)
     if outcome == MATCH:
         name, idn = levels.get("name"), levels.get("id_number")
-        sex = levels.get("sex")
+        sex, phone = levels.get("sex"), levels.get("phone")
+        corroborated = (idn is not None and idn.value in ("exact", "one_digit_typo", "transposition")) or (
+            phone is not None and phone.value in ("exact", "one_digit_different"))
         if (name is not None and name.value not in AUTO_LINK_NAME_LEVELS) or (
+                name is not None and name.value == "one_char_different_same_surname" and not corroborated) or (
                 idn is not None and idn.value in ("different", "same_birth_and_division")) or (
                 sex is not None and sex.value == "different"):
             return POSSIBLE
