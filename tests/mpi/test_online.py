@@ -359,3 +359,14 @@ def test_bulk_import_matches_each_patient(indexed, db, client, tmp_path):
     with db.read_only() as s:
         new = s.scalar(select(MpiLink.resident_id).order_by(MpiLink.id.desc()).limit(1))
     assert _empi(client, indexed, new)["empi"] == _empi(client, indexed, indexed.residents["zhang"])["empi"]
+
+
+def test_pending_pair_leaves_the_queue_once_the_records_are_one_person(indexed, client):
+    new = _possible(client, indexed)
+    h = auth(indexed, "admin")
+    assert client.get("/api/mpi/reviews", headers=h).json()["total"] == 1
+    r = client.post("/api/mpi/merges", json={"survivor": indexed.residents["wang"], "merged": new,
+                                             "reason": "核实为同一人"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert client.get("/api/mpi/reviews", headers=h).json()["total"] == 0
+    assert client.get("/api/mpi/reviews/counts", headers=h).json() == []

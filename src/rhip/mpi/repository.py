@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from rhip.mpi.models import REGISTRY_SYSTEM, MpiBlock, MpiLink, MpiMerge, MpiPerson, MpiReview
 from rhip.registry.models import Division, Resident
@@ -159,6 +159,14 @@ def get_review(s: Session, review_id: int) -> MpiReview | None:
     return s.get(MpiReview, review_id)
 
 
+def _still_open():
+    """A pending pair whose two records have meanwhile become one person (another decision, a merge, a
+    later automatic link) needs no review any more."""
+    la, lb = aliased(MpiLink), aliased(MpiLink)
+    return ~exists().where(la.resident_id == MpiReview.resident_a, lb.resident_id == MpiReview.resident_b,
+                           la.person_id == lb.person_id)
+
+
 def _review_scope(scope: Scope):
     a, b = scope_filter(scope, MpiReview.village_a), scope_filter(scope, MpiReview.village_b)
     return None if a is None else or_(a, b)
@@ -166,7 +174,7 @@ def _review_scope(scope: Scope):
 
 def list_reviews(s: Session, scope: Scope, *, status: str, township: str | None, offset: int, limit: int
                  ) -> tuple[list[MpiReview], int]:
-    cond = [MpiReview.status == status]
+    cond = [MpiReview.status == status] + ([_still_open()] if status == "pending" else [])
     sf = _review_scope(scope)
     if sf is not None:
         cond.append(sf)
@@ -183,7 +191,7 @@ def list_reviews(s: Session, scope: Scope, *, status: str, township: str | None,
 def pending_by_township(s: Session, scope: Scope) -> list[tuple[str, str, int]]:
     """(township code, name, pending pairs) by the township of the newer registration of each pair."""
     town = func.substr(MpiReview.village_b, 1, 9)
-    cond = [MpiReview.status == "pending"]
+    cond = [MpiReview.status == "pending", _still_open()]
     sf = _review_scope(scope)
     if sf is not None:
         cond.append(sf)
@@ -213,6 +221,8 @@ def counts(s: Session) -> dict[str, int]:
     links = s.scalar(select(func.count()).select_from(MpiLink).where(MpiLink.resident_id.is_not(None)))
     replaced = s.scalar(select(func.count()).select_from(MpiLink).where(MpiLink.status == "replaced"))
     by_status = dict(s.execute(select(MpiReview.status, func.count()).group_by(MpiReview.status)).all())
+    by_status["pending"] = s.scalar(select(func.count()).select_from(MpiReview).where(
+        MpiReview.status == "pending", _still_open())) or 0
     return {"persons": persons or 0, "records": links or 0, "linked_duplicates": (links or 0) - (persons or 0),
             "replaced": replaced or 0, "pending": by_status.get("pending", 0),
             "decided_linked": by_status.get("linked", 0), "decided_distinct": by_status.get("distinct", 0)}
