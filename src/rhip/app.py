@@ -40,6 +40,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(security_router)
     app.include_router(registry_router)
+    from rhip.mpi.endpoints import router as mpi_router
+
+    app.include_router(mpi_router)
+    from rhip.mpi.console import router as mpi_console
+
+    app.include_router(mpi_console)  # before mount_console: its catch-all /console/{rest} would shadow it
     mount_console(app)
     mount_fhir(app)
 

@@ -83,7 +83,8 @@ def _people_load(conn: Connection, profile: Profile, seed: int, staged, progress
 LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org", "team", "team_member", "team_village",
                  "household", "resident", "village_counter", "encounter", "condition", "observation",
                  "observation_component", "immunization", "allergy_intolerance", "medication_request",
-                 "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference")
+                 "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference",
+                 "mpi_link", "mpi_review")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
     from rhip.synth import history
@@ -107,7 +108,14 @@ STAGES: dict[str, Stage] = {
     "structure": Stage(load=_structure),
     "people": Stage(load=_people_load, prepare=_people_prepare, attach=lambda staged: staged.attach()),
     "clinical": Stage(load=_clinical_load, prepare=_clinical_prepare, attach=lambda staged: staged.attach()),
+    "mpi": Stage(load=lambda *args: _mpi_load(*args)),
 }
+
+
+def _mpi_load(*args) -> tuple[int, dict]:  # the master patient index over the loaded registry (rhip.mpi.bulk)
+    from rhip.mpi.bulk import synth_stage
+
+    return synth_stage(*args)
 
 
 @contextmanager
@@ -162,7 +170,8 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
                     f"Use a new database (RHIP_DATA_DIR or RHIP_DATABASE_URL).")
             results.append(StageResult(name, prev.rows, prev.seconds, skipped=True))
             continue
-        for needed in {"people": ("structure",), "clinical": ("structure", "people")}.get(name, ()):
+        for needed in {"people": ("structure",), "clinical": ("structure", "people"),
+                       "mpi": ("structure", "people")}.get(name, ()):
             if needed not in done and needed not in wanted:
                 raise SynthError(f"stage {name} needs stage {needed} first")
         if name == "structure" and _has_registry_data(db):
