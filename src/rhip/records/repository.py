@@ -33,6 +33,37 @@ def by_source(s: Session, model, source_system: str, source_id: str):
     return s.scalar(select(model).where(model.source_system == source_system, model.source_id == source_id))
 
 
+def referenced_by(s: Session, table, rid: int, limit: int = 10) -> list[tuple[str, list[str], bool]]:
+    """What refers to row ``rid`` of ``table``, from the foreign keys the schema declares: [(kind, ids, more)].
+    A record is named as ``Type/id`` (a link table such as a report's result list names the record that owns
+    it); parts deleted with their owner (``ON DELETE CASCADE``) do not count."""
+    from rhip.kit.db import Base
+
+    types = {m.__tablename__: t for t, m in MODELS.items()}
+    out = []
+    for other in Base.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table or fk.ondelete == "CASCADE":
+                continue
+            owner_col, kind = None, other.name
+            if other.name in types:
+                owner_col, kind = other.c.id, types[other.name]
+            else:
+                for ofk in other.foreign_keys:
+                    if ofk.column.table.name in types and ofk.ondelete == "CASCADE":
+                        owner_col, kind = ofk.parent, types[ofk.column.table.name]
+            if owner_col is None:
+                n = s.scalar(select(func.count()).select_from(other).where(fk.parent == rid))
+                if n:
+                    out.append((kind, [f"{n} row(s) of {kind}"], False))
+                continue
+            ids = s.scalars(select(owner_col).where(fk.parent == rid).distinct().order_by(owner_col)
+                            .limit(limit + 1)).all()
+            if ids:
+                out.append((kind, [f"{kind}/{i}" for i in ids[:limit]], len(ids) > limit))
+    return out
+
+
 def get(s: Session, model, rid: int):
     return s.get(model, rid)
 

@@ -3,10 +3,12 @@ a record can be written or read only by someone whose scope covers the resident 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
 from rhip.kit import clock
-from rhip.kit.errors import FieldError, NotFound, OutOfScope, ValidationFailed
+from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.records import repository as repo
 from rhip.records.rules import validate_against_birth, validate_record
@@ -25,9 +27,14 @@ def _resident_in_scope(s: Session, who: Principal, resident_id: int, action: str
     return r
 
 
-def upsert(s: Session, who: Principal, resource_type: str, fields: dict, components: list[dict] | None = None
-           ) -> tuple[object, bool]:
-    """Create the record, or update the one with the same (source system, source id). Returns (row, created)."""
+def upsert(s: Session, who: Principal, resource_type: str, fields: dict, components: list[dict] | None = None, *,
+           before_change: Callable[[object], None] | None = None, expected_version: int | None = None,
+           new_id: Callable[[], int | None] | None = None) -> tuple[object, bool]:
+    """Create the record, or update the one with the same (source system, source id). Returns (row, created).
+
+    ``before_change(row)`` runs on an existing row before it is changed (the FHIR layer keeps the superseded
+    version); ``expected_version`` (If-Match) refuses the update when the row has moved on; ``new_id()`` may
+    name the id of a new row (else the database assigns it)."""
     who.require("resident.write")
     model = repo.MODELS[resource_type]
     action = f"{resource_type.lower()}.write"
@@ -60,12 +67,18 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
     created = row is None
     if created:
         row = model(**fields, version=1, created_at=now, updated_at=now)
+        if new_id is not None and (nid := new_id()) is not None:
+            row.id = nid
         s.add(row)
     else:
         if row.resident_id != fields["resident_id"]:
             raise ValidationFailed([FieldError("identifier", "source.other_patient",
                                                "该来源记录已属于另一居民", "this source record belongs to another "
                                                                            "patient; it cannot be moved")])
+        if expected_version is not None and expected_version != row.version:
+            raise PreconditionFailed(row.version)
+        if before_change is not None:
+            before_change(row)
         for k, v in fields.items():
             setattr(row, k, v)
         row.version += 1
@@ -88,6 +101,32 @@ def get(s: Session, who: Principal, resource_type: str, rid: int):
     if not who.scope.covers(r.village_code):
         raise OutOfScope(rid, action=f"{resource_type.lower()}.read", resident_ids=[row.resident_id])
     audit(s, who, f"{resource_type.lower()}.read", resident_ids=[row.resident_id], detail={"id": rid})
+    return row
+
+
+def delete(s: Session, who: Principal, resource_type: str, rid: int, *,
+           before_delete: Callable[[object], None] | None = None, expected_version: int | None = None) -> object:
+    """Delete a record nothing else refers to (an Encounter with its Conditions or Observations, an Observation
+    that is a DiagnosticReport's result, … is refused with 409 naming them). Its own parts (an Observation's
+    components, a report's result list) go with it. ``before_delete(row)`` keeps what is deleted."""
+    who.require("resident.write")
+    row = repo.get(s, repo.MODELS[resource_type], rid)
+    if row is None:
+        raise NotFound(resource_type, resource_type, rid)
+    _resident_in_scope(s, who, row.resident_id, f"{resource_type.lower()}.delete", "subject")
+    if expected_version is not None and expected_version != row.version:
+        raise PreconditionFailed(row.version)
+    refs = repo.referenced_by(s, repo.MODELS[resource_type].__table__, rid)
+    if refs:
+        names = "; ".join(", ".join(ids) + (" …" if more else "") for _, ids, more in refs)
+        raise Conflict("record.referenced", f"{resource_type}/{rid}仍被其他记录引用，不能删除：{names}",
+                       f"{resource_type}/{rid} is still referenced and cannot be deleted: {names}")
+    if before_delete is not None:
+        before_delete(row)
+    s.delete(row)
+    s.flush()
+    audit(s, who, f"{resource_type.lower()}.delete", resident_ids=[row.resident_id],
+          detail={"id": rid, "source": f"{row.source_system}|{row.source_id}", "version": row.version})
     return row
 
 
