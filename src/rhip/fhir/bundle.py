@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from rhip.fhir import service, versions
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error
-from rhip.fhir.mappers import MAPPERS
+from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.kit.errors import RhipError
-from rhip.security.service import Principal, audit
+from rhip.records import service as records
+from rhip.security.service import Principal, audit, batched_audit
 
 CREATE_ORDER = {"Patient": 0, "Encounter": 1}
 STATUS_TEXT = {200: "200 OK", 201: "201 Created"}
@@ -150,6 +151,21 @@ def _order(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
     return sorted(entries, key=key)
 
 
+def _prefetch_sources(s: Session, entries: list[tuple[int, dict]]) -> None:
+    by_type: dict[str, list[tuple[str, str]]] = {}
+    for _, e in entries:
+        res = e.get("resource")
+        rtype = e["request"]["url"].split("?")[0].strip("/").removeprefix("fhir/").split("/")[0]
+        if e["request"]["method"] == "POST" and rtype in RECORD_MAPPERS and isinstance(res, dict):
+            for ident in res.get("identifier") or []:
+                if isinstance(ident, dict) and isinstance(ident.get("system"), str) and \
+                        isinstance(ident.get("value"), str) and ident["system"] and ident["value"]:
+                    by_type.setdefault(rtype, []).append((ident["system"], ident["value"]))
+                    break
+    for rtype, keys in by_type.items():
+        records.prefetch_sources(s, rtype, keys)
+
+
 def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
     if bundle.get("resourceType") != "Bundle":
         raise FhirError(400, [Issue("invalid", f"resourceType is {bundle.get('resourceType')!r}, expected 'Bundle'",
@@ -165,15 +181,19 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
         fulls = [e.get("fullUrl") for _, e in entries if e.get("fullUrl")]
         if len(fulls) != len(set(fulls)):
             raise FhirError(400, [Issue("duplicate", "two entries have the same fullUrl", "Bundle.entry")])
-        for i, e in _order(entries):
-            try:
-                responses[i] = _entry(s, who, i, e, ids, base)
-            except FhirError as err:
-                raise _with_entry_path(err, i) from None
-            except RhipError as err:
-                if getattr(err, "audit", None):
-                    raise  # refused for scope: audited by the app after the rollback
-                raise _with_entry_path(from_rhip_error(err, e["request"]["url"].split("/")[0]), i) from None
+        # One transaction: its audit events are written together at the end (one per action, with every
+        # subject), and repeated lookups are cached; rows are found by source identifier in one query per type.
+        with batched_audit(s, who, bundle="transaction", entries=len(entries)), records.bulk_writes(s):
+            _prefetch_sources(s, entries)
+            for i, e in _order(entries):
+                try:
+                    responses[i] = _entry(s, who, i, e, ids, base)
+                except FhirError as err:
+                    raise _with_entry_path(err, i) from None
+                except RhipError as err:
+                    if getattr(err, "audit", None):
+                        raise  # refused for scope: audited by the app after the rollback
+                    raise _with_entry_path(from_rhip_error(err, e["request"]["url"].split("/")[0]), i) from None
     else:
         for i, e in _order(entries):
             savepoint = s.begin_nested()

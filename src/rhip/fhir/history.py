@@ -37,9 +37,18 @@ def supersede(s: Session, who: Principal, rtype: str, resource: dict, *, updated
         "resource": orjson.dumps(resource).decode(), "recorded_by": who.username})
 
 
+_CHECKED = "rhip.history.ids_checked"
+
+
+def forget_id_check(s: Session, rtype: str) -> None:
+    """After a delete, the next new row of that type must be checked again (see ``first_free_id``)."""
+    s.info.get(_CHECKED, (None, set()))[1].discard(rtype)
+
+
 def tombstone(s: Session, who: Principal, rtype: str, rid: int, version: int, *, resident_id: int) -> datetime:
     """Record a delete as version ``version`` (one more than the deleted one). Returns its time."""
     now = clock.now()
+    forget_id_check(s, rtype)
     _append(s, rtype, rid, version, {"last_updated": now, "method": "DELETE", "resident_id": resident_id,
                                      "resource": None, "recorded_by": who.username})
     return now
@@ -77,6 +86,13 @@ def first_free_id(s: Session, rtype: str, model) -> int | None:
     sequences never reuse ids."""
     if s.get_bind().dialect.name != "sqlite":
         return None
+    tx, checked = s.info.get(_CHECKED, (None, set()))
+    if tx is not s.get_transaction():
+        checked = set()
+        s.info[_CHECKED] = (s.get_transaction(), checked)
+    if rtype in checked:  # once per transaction: after one new row, max(id) is past every deleted id
+        return None
+    checked.add(rtype)
     deleted = s.scalar(select(func.max(H.resource_id)).where(H.resource_type == rtype))
     if deleted is None:
         return None

@@ -21,6 +21,7 @@ from rhip.fhir.validation import validate
 from rhip.kit.errors import NotFound, RhipError
 from rhip.kit.pagination import PageRequest
 from rhip.records import repository as records_repo
+from rhip.records.models import ObservationComponent
 from rhip.records import service as records
 from rhip.registry import repository as registry_repo
 from rhip.registry import service as registry
@@ -361,6 +362,9 @@ def create_record(s: Session, who: Principal, rtype: str, body: dict, *, if_none
     model = records_repo.MODELS[rtype]
     row, created = _domain(lambda: records.upsert(s, who, rtype, fields, comps, before_change=_keeper(s, who, rtype),
                                                   new_id=lambda: history.first_free_id(s, rtype, model)), rtype)
+    if created and rtype == "Observation":  # render what was stored without reading it back
+        parts = [ObservationComponent(observation_id=row.id, seq=i + 1, **c) for i, c in enumerate(comps or [])]
+        return 201, RECORD_MAPPERS[rtype].to_fhir(row, parts)
     return (201 if created else 200), _record_out(s, rtype, [row])[0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -62,6 +62,30 @@ def referenced_by(s: Session, table, rid: int, limit: int = 10) -> list[tuple[st
             if ids:
                 out.append((kind, [f"{kind}/{i}" for i in ids[:limit]], len(ids) > limit))
     return out
+
+
+def ids_by_source(s: Session, model, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(source system, source id) → row id, for the keys that exist."""
+    out: dict[tuple[str, str], int] = {}
+    by_system: dict[str, list[str]] = {}
+    for system, sid in keys:
+        by_system.setdefault(system, []).append(sid)
+    for system, sids in by_system.items():
+        for i in range(0, len(sids), 500):
+            for rid, sid in s.execute(select(model.id, model.source_id).where(model.source_system == system,
+                                                                            model.source_id.in_(sids[i:i + 500]))):
+                out[(system, sid)] = rid
+    return out
+
+
+def insert_row(s: Session, model, values: dict) -> int:
+    """One INSERT … RETURNING id (no ORM unit of work)."""
+    return s.execute(insert(model).values(**values).returning(model.id)).scalar_one()
+
+
+def insert_components(s: Session, observation_id: int, comps: list[dict]) -> None:
+    s.execute(insert(ObservationComponent), [{"observation_id": observation_id, "seq": i + 1, **c}
+                                             for i, c in enumerate(comps)])
 
 
 def get(s: Session, model, rid: int):

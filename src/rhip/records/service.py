@@ -4,6 +4,8 @@ a record can be written or read only by someone whose scope covers the resident 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,11 @@ from rhip.registry import repository as registry_repo
 from rhip.registry.models import Organization, Practitioner
 from rhip.security.service import Principal, audit
 
+# Types whose new rows are inserted with one direct INSERT … RETURNING (no ORM unit of work); a
+# DiagnosticReport goes through the ORM for its ordered result rows.
+DIRECT_INSERT = {"Encounter", "Condition", "Observation", "Immunization", "AllergyIntolerance",
+                 "MedicationRequest", "MedicationStatement", "DocumentReference"}
+
 
 def _resident_in_scope(s: Session, who: Principal, resident_id: int, action: str, field: str):
     r = registry_repo.get_resident(s, resident_id)
@@ -27,23 +34,87 @@ def _resident_in_scope(s: Session, who: Principal, resident_id: int, action: str
     return r
 
 
+_CACHE = "rhip.records.write_cache"
+
+
+@dataclass(slots=True)
+class _WriteCache:
+    """Lookups a run of writes repeats (see ``bulk_writes``)."""
+
+    known: set = field(default_factory=set)  # ("org", id) / ("practitioner", id) known to exist
+    encounters: dict = field(default_factory=dict)  # encounter id → its resident
+    sources: dict = field(default_factory=dict)  # (type, source system, source id) → row id, or None if absent
+
+
+@contextmanager
+def bulk_writes(s: Session):
+    """Within the block — one transaction writing many records, e.g. a FHIR transaction Bundle — the lookups
+    that repeat (organizations, practitioners, encounters, rows by source identifier) are cached, and
+    ``prefetch_sources`` can look up many source identifiers in one query."""
+    if _CACHE in s.info:
+        yield
+        return
+    s.info[_CACHE] = _WriteCache()
+    try:
+        yield
+    finally:
+        s.info.pop(_CACHE, None)
+
+
+def prefetch_sources(s: Session, resource_type: str, keys: list[tuple[str, str]]) -> None:
+    """Inside ``bulk_writes``: find the rows of many (source system, source id) at once."""
+    cache = s.info.get(_CACHE)
+    if cache is None or not keys:
+        return
+    found = repo.ids_by_source(s, repo.MODELS[resource_type], keys)
+    for k in keys:
+        cache.sources[(resource_type, *k)] = found.get(k)
+
+
+def _exists(s: Session, cache: _WriteCache | None, kind: str, model, rid: int) -> bool:
+    if cache is not None and (kind, rid) in cache.known:
+        return True
+    ok = s.get(model, rid) is not None
+    if ok and cache is not None:
+        cache.known.add((kind, rid))
+    return ok
+
+
+def _encounter_owner(s: Session, cache: _WriteCache | None, eid: int) -> int | None:
+    if cache is not None and eid in cache.encounters:
+        return cache.encounters[eid]
+    enc = repo.get(s, repo.MODELS["Encounter"], eid)
+    if enc is not None and cache is not None:
+        cache.encounters[eid] = enc.resident_id
+    return enc.resident_id if enc is not None else None
+
+
+def _by_source(s: Session, cache: _WriteCache | None, resource_type: str, model, fields: dict):
+    key = (resource_type, fields["source_system"], fields["source_id"])
+    if cache is not None and key in cache.sources:
+        rid = cache.sources[key]
+        return repo.get(s, model, rid) if rid is not None else None
+    return repo.by_source(s, model, fields["source_system"], fields["source_id"])
+
+
 def upsert(s: Session, who: Principal, resource_type: str, fields: dict, components: list[dict] | None = None, *,
            before_change: Callable[[object], None] | None = None, expected_version: int | None = None,
            new_id: Callable[[], int | None] | None = None) -> tuple[object, bool]:
-    """Create the record, or update the one with the same (source system, source id). Returns (row, created).
+    """Create the record, or update the one with the same (source system, source id). Returns (row, created);
+    a created row is not attached to the session (it was inserted directly; read it again to change it).
 
     ``before_change(row)`` runs on an existing row before it is changed (the FHIR layer keeps the superseded
     version); ``expected_version`` (If-Match) refuses the update when the row has moved on; ``new_id()`` may
     name the id of a new row (else the database assigns it)."""
     who.require("resident.write")
+    cache = s.info.get(_CACHE)
     model = repo.MODELS[resource_type]
     action = f"{resource_type.lower()}.write"
     resident = _resident_in_scope(s, who, fields["resident_id"], action, "subject")
     errors = validate_record(resource_type, fields, components or [])
     errors += validate_against_birth(resource_type, fields, resident.birth_date)
     if fields.get("encounter_id") is not None:
-        enc = repo.get(s, repo.MODELS["Encounter"], fields["encounter_id"])
-        if enc is None or enc.resident_id != fields["resident_id"]:
+        if _encounter_owner(s, cache, fields["encounter_id"]) != fields["resident_id"]:
             errors.append(FieldError("encounter", "reference.unknown",
                                      f"就诊记录{fields['encounter_id']}不存在或不属于该居民",
                                      f"Encounter/{fields['encounter_id']} does not exist or belongs to another "
@@ -54,22 +125,32 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
                               f"检验/检查结果{oid}不存在或不属于该居民",
                               f"Observation/{oid} does not exist or belongs to another patient")
                    for i, oid in enumerate(fields["result_ids"]) if owners.get(oid) != fields["resident_id"]]
-    if fields.get("org_id") is not None and s.get(Organization, fields["org_id"]) is None:
+    if fields.get("org_id") is not None and not _exists(s, cache, "org", Organization, fields["org_id"]):
         errors.append(FieldError("organization", "reference.unknown", f"机构{fields['org_id']}不存在",
                                  f"Organization/{fields['org_id']} does not exist"))
-    if fields.get("practitioner_id") is not None and s.get(Practitioner, fields["practitioner_id"]) is None:
+    if fields.get("practitioner_id") is not None and not _exists(s, cache, "practitioner", Practitioner,
+                                                                 fields["practitioner_id"]):
         errors.append(FieldError("practitioner", "reference.unknown", f"医务人员{fields['practitioner_id']}不存在",
                                  f"Practitioner/{fields['practitioner_id']} does not exist"))
     if errors:
         raise ValidationFailed(errors)
     now = clock.now()
-    row = repo.by_source(s, model, fields["source_system"], fields["source_id"])
+    row = _by_source(s, cache, resource_type, model, fields)
     created = row is None
-    if created:
+    if created and resource_type in DIRECT_INSERT:
+        values = {**fields, "version": 1, "created_at": now, "updated_at": now}
+        if new_id is not None and (nid := new_id()) is not None:
+            values["id"] = nid
+        values["id"] = repo.insert_row(s, model, values)
+        row = model(**values)  # transient: what was stored, for the caller to render
+        if components and resource_type == "Observation":
+            repo.insert_components(s, row.id, components)
+    elif created:
         row = model(**fields, version=1, created_at=now, updated_at=now)
         if new_id is not None and (nid := new_id()) is not None:
             row.id = nid
         s.add(row)
+        s.flush()
     else:
         if row.resident_id != fields["resident_id"]:
             raise ValidationFailed([FieldError("identifier", "source.other_patient",
@@ -83,10 +164,14 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
             setattr(row, k, v)
         row.version += 1
         row.updated_at = now
-    s.flush()
-    if components is not None and resource_type == "Observation":
-        repo.replace_components(s, row.id, components)
         s.flush()
+        if components is not None and resource_type == "Observation":
+            repo.replace_components(s, row.id, components)
+            s.flush()
+    if cache is not None:
+        cache.sources[(resource_type, row.source_system, row.source_id)] = row.id
+        if resource_type == "Encounter":
+            cache.encounters[row.id] = row.resident_id
     audit(s, who, f"{resource_type.lower()}.{'create' if created else 'update'}", resident_ids=[row.resident_id],
           detail={"id": row.id, "source": f"{row.source_system}|{row.source_id}"})
     return row, created
