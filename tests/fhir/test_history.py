@@ -261,3 +261,28 @@ def test_transaction_with_conditional_update_and_delete(client, county, db):
     assert client.get(f"/fhir/Observation/{obs2['id']}", headers=h).status_code == 200
     with db.read_only() as s:
         assert s.scalar(select(func.count()).select_from(Observation)) == 1
+
+
+def test_a_transaction_is_audited_as_one_event_per_action_with_every_subject_and_record(client, county, db):
+    from tests.fhir.test_bundle import new_patient_transaction
+
+    with db.read_only() as s:
+        before = s.scalar(select(func.max(AuditEvent.id))) or 0
+    r = client.post("/fhir", json=new_patient_transaction(county, n_obs=5), headers=fh(county))
+    assert r.status_code == 200, r.text
+    out = {e["resource"]["resourceType"]: e["resource"]["id"] for e in r.json()["entry"]}
+    obs_ids = sorted(int(e["resource"]["id"]) for e in r.json()["entry"]
+                     if e["resource"]["resourceType"] == "Observation")
+    with db.read_only() as s:
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)))
+        by_action = {e.action: e for e in events}
+        assert sorted(by_action) == ["encounter.create", "observation.create", "resident.create"]
+        assert len(events) == 3
+        obs_event = by_action["observation.create"]
+        import json as _json
+
+        detail = _json.loads(obs_event.detail)
+        assert detail["bundle"] == "transaction" and detail["count"] == 5
+        assert sorted(item["id"] for item in detail["items"]) == obs_ids
+        subjects = s.scalars(select(AuditSubject.resident_id).where(AuditSubject.event_id == obs_event.id)).all()
+        assert subjects == [int(out["Patient"])]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -78,14 +79,24 @@ def ids_by_source(s: Session, model, keys: list[tuple[str, str]]) -> dict[tuple[
     return out
 
 
+@cache
+def _insert_returning_id(model, columns: frozenset):
+    table = model.__table__
+    return table.insert().returning(table.c.id)
+
+
 def insert_row(s: Session, model, values: dict) -> int:
-    """One INSERT … RETURNING id (no ORM unit of work)."""
-    return s.execute(insert(model).values(**values).returning(model.id)).scalar_one()
+    """One INSERT … RETURNING id, the statement built once per column set and the values bound as parameters
+    (no ORM unit of work, no per-call statement construction)."""
+    return s.execute(_insert_returning_id(model, frozenset(values)), values).scalar_one()
+
+
+_COMPONENT_INSERT = ObservationComponent.__table__.insert()
 
 
 def insert_components(s: Session, observation_id: int, comps: list[dict]) -> None:
-    s.execute(insert(ObservationComponent), [{"observation_id": observation_id, "seq": i + 1, **c}
-                                             for i, c in enumerate(comps)])
+    s.execute(_COMPONENT_INSERT, [{"observation_id": observation_id, "seq": i + 1, **c}
+                                  for i, c in enumerate(comps)])
 
 
 def get(s: Session, model, rid: int):

@@ -25,7 +25,12 @@ DIRECT_INSERT = {"Encounter", "Condition", "Observation", "Immunization", "Aller
 
 
 def _resident_in_scope(s: Session, who: Principal, resident_id: int, action: str, field: str):
-    r = registry_repo.get_resident(s, resident_id)
+    cache = s.info.get(_CACHE)
+    r = cache.residents.get(resident_id) if cache is not None else None
+    if r is None:
+        r = registry_repo.get_resident(s, resident_id)
+        if r is not None and cache is not None:
+            cache.residents[resident_id] = r
     if r is None:
         raise ValidationFailed([FieldError(field, "reference.unknown", f"居民{resident_id}不存在",
                                            f"Patient/{resident_id} does not exist")])
@@ -42,6 +47,7 @@ class _WriteCache:
     """Lookups a run of writes repeats (see ``bulk_writes``)."""
 
     known: set = field(default_factory=set)  # ("org", id) / ("practitioner", id) known to exist
+    residents: dict = field(default_factory=dict)  # id → Resident (held: the session's identity map is weak)
     encounters: dict = field(default_factory=dict)  # encounter id → its resident
     sources: dict = field(default_factory=dict)  # (type, source system, source id) → row id, or None if absent
 
