@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from types import SimpleNamespace
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
@@ -89,6 +90,17 @@ def insert_row(s: Session, model, values: dict) -> int:
     """One INSERT … RETURNING id, the statement built once per column set and the values bound as parameters
     (no ORM unit of work, no per-call statement construction)."""
     return s.execute(_insert_returning_id(model, frozenset(values)), values).scalar_one()
+
+
+@cache
+def _blank(model) -> dict:
+    return {c.key: None for c in model.__table__.columns}
+
+
+def stored_row(model, values: dict) -> SimpleNamespace:
+    """A plain read-only stand-in for a row just inserted (every column, unset ones None): renders like the row
+    without the cost of an ORM instance."""
+    return SimpleNamespace(**{**_blank(model), **values})
 
 
 _COMPONENT_INSERT = ObservationComponent.__table__.insert()

@@ -148,7 +148,7 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
         if new_id is not None and (nid := new_id()) is not None:
             values["id"] = nid
         values["id"] = repo.insert_row(s, model, values)
-        row = model(**values)  # transient: what was stored, for the caller to render
+        row = repo.stored_row(model, values)  # what was stored, for the caller to render
         if components and resource_type == "Observation":
             repo.insert_components(s, row.id, components)
     elif created:
