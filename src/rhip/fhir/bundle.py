@@ -21,6 +21,7 @@ from rhip.fhir.errors import FhirError, Issue, from_rhip_error
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.kit.errors import RhipError
 from rhip.records import service as records
+from rhip.registry import repository as registry_repo
 from rhip.security.service import Principal, audit, batched_audit
 
 CREATE_ORDER = {"Patient": 0, "Encounter": 1}
@@ -84,6 +85,8 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
     req = e["request"]
     method, url = req["method"], req["url"]
     rtype, rid, params = _type_of_url(url, i)
+    if not (method == "POST" and rtype in records.DIRECT_INSERT and not req.get("ifNoneExist")):
+        records.flush_pending(s)  # anything but a plain record create may read what is still pending
     if method == "GET":
         if rid:
             res = service.read_patient(s, who, rid) if rtype == "Patient" else service.read_record(s, who, rtype, rid)
@@ -151,11 +154,20 @@ def _order(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
     return sorted(entries, key=key)
 
 
-def _prefetch_sources(s: Session, entries: list[tuple[int, dict]]) -> None:
+def _prefetch(s: Session, entries: list[tuple[int, dict]]) -> list:
+    """Load in one query per type what the entries will look up one by one: records by source identifier,
+    and the villages of new Patients. Returns the loaded objects: holding them keeps them in the session's
+    (weak) identity map, so the lookups that follow need no SQL."""
     by_type: dict[str, list[tuple[str, str]]] = {}
+    villages: set[str] = set()
     for _, e in entries:
         res = e.get("resource")
         rtype = e["request"]["url"].split("?")[0].strip("/").removeprefix("fhir/").split("/")[0]
+        if rtype == "Patient" and isinstance(res, dict):
+            for addr in res.get("address") or []:
+                for ext in (addr.get("extension") or []) if isinstance(addr, dict) else []:
+                    if isinstance(ext, dict) and isinstance(ext.get("valueCode"), str):
+                        villages.add(ext["valueCode"])
         if e["request"]["method"] == "POST" and rtype in RECORD_MAPPERS and isinstance(res, dict):
             for ident in res.get("identifier") or []:
                 if isinstance(ident, dict) and isinstance(ident.get("system"), str) and \
@@ -164,6 +176,7 @@ def _prefetch_sources(s: Session, entries: list[tuple[int, dict]]) -> None:
                     break
     for rtype, keys in by_type.items():
         records.prefetch_sources(s, rtype, keys)
+    return registry_repo.divisions(s, villages) if villages else []
 
 
 def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
@@ -184,7 +197,7 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
         # One transaction: its audit events are written together at the end (one per action, with every
         # subject), and repeated lookups are cached; rows are found by source identifier in one query per type.
         with batched_audit(s, who, bundle="transaction", entries=len(entries)), records.bulk_writes(s):
-            _prefetch_sources(s, entries)
+            held = _prefetch(s, entries)  # noqa: F841 (kept alive for the identity map)
             for i, e in _order(entries):
                 try:
                     responses[i] = _entry(s, who, i, e, ids, base)

@@ -7,7 +7,7 @@ from functools import cache
 from types import SimpleNamespace
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -106,9 +106,30 @@ def stored_row(model, values: dict) -> SimpleNamespace:
 _COMPONENT_INSERT = ObservationComponent.__table__.insert()
 
 
+def component_rows(observation_id: int, comps: list[dict]) -> list[dict]:
+    return [{**_blank(ObservationComponent), "observation_id": observation_id, "seq": i + 1, **c}
+            for i, c in enumerate(comps)]
+
+
 def insert_components(s: Session, observation_id: int, comps: list[dict]) -> None:
-    s.execute(_COMPONENT_INSERT, [{"observation_id": observation_id, "seq": i + 1, **c}
-                                  for i, c in enumerate(comps)])
+    s.execute(_COMPONENT_INSERT, component_rows(observation_id, comps))
+
+
+def insert_component_rows(s: Session, rows: list[dict]) -> None:
+    s.execute(_COMPONENT_INSERT, rows)
+
+
+def insert_rows(s: Session, model, rows: list[dict]) -> None:
+    """Many rows with every column given (ids included) in one executemany (a multi-row INSERT)."""
+    s.execute(model.__table__.insert(), rows)
+
+
+def next_ids(s: Session, model, n: int) -> list[int]:
+    """``n`` ids from the table's sequence (PostgreSQL), in one round trip; returned last-first for pop()."""
+    table = model.__tablename__
+    ids = s.scalars(text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"),
+                    {"n": n}).all()
+    return sorted(ids, reverse=True)
 
 
 def get(s: Session, model, rid: int):

@@ -50,21 +50,50 @@ class _WriteCache:
     residents: dict = field(default_factory=dict)  # id → Resident (held: the session's identity map is weak)
     encounters: dict = field(default_factory=dict)  # encounter id → its resident
     sources: dict = field(default_factory=dict)  # (type, source system, source id) → row id, or None if absent
+    deferred: bool = False  # new rows wait in ``pending`` and are inserted together (PostgreSQL)
+    ids: dict = field(default_factory=dict)  # model → ids taken from its sequence, not used yet
+    pending: dict = field(default_factory=dict)  # model → rows (dicts) to insert
+    components: list = field(default_factory=list)  # observation components to insert
 
 
 @contextmanager
 def bulk_writes(s: Session):
     """Within the block — one transaction writing many records, e.g. a FHIR transaction Bundle — the lookups
     that repeat (organizations, practitioners, encounters, rows by source identifier) are cached, and
-    ``prefetch_sources`` can look up many source identifiers in one query."""
+    ``prefetch_sources`` can look up many source identifiers in one query.
+
+    On PostgreSQL new records also take their ids from the sequence in blocks and are inserted together
+    (one multi-row INSERT per table) when the block ends or before anything else reads: call
+    ``flush_pending`` before work other than creating records. A failing block inserts nothing."""
     if _CACHE in s.info:
         yield
         return
-    s.info[_CACHE] = _WriteCache()
+    s.info[_CACHE] = _WriteCache(deferred=s.get_bind().dialect.name == "postgresql")
     try:
         yield
+        flush_pending(s)
     finally:
         s.info.pop(_CACHE, None)
+
+
+def flush_pending(s: Session) -> None:
+    """Insert the records waiting in ``bulk_writes`` (encounters first: the others may refer to them)."""
+    cache = s.info.get(_CACHE)
+    if cache is None or not (cache.pending or cache.components):
+        return
+    for model in sorted(cache.pending, key=lambda m: m is not repo.MODELS["Encounter"]):
+        repo.insert_rows(s, model, cache.pending[model])
+    if cache.components:
+        repo.insert_component_rows(s, cache.components)
+    cache.pending.clear()
+    cache.components = []
+
+
+def _take_id(s: Session, cache: _WriteCache, model) -> int:
+    free = cache.ids.get(model)
+    if not free:
+        free = cache.ids[model] = repo.next_ids(s, model, 64)
+    return free.pop()
 
 
 def prefetch_sources(s: Session, resource_type: str, keys: list[tuple[str, str]]) -> None:
@@ -114,6 +143,8 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
     name the id of a new row (else the database assigns it)."""
     who.require("resident.write")
     cache = s.info.get(_CACHE)
+    if resource_type not in DIRECT_INSERT:
+        flush_pending(s)  # e.g. a DiagnosticReport checks its result Observations in the table
     model = repo.MODELS[resource_type]
     action = f"{resource_type.lower()}.write"
     resident = _resident_in_scope(s, who, fields["resident_id"], action, "subject")
@@ -147,10 +178,17 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
         values = {**fields, "version": 1, "created_at": now, "updated_at": now}
         if new_id is not None and (nid := new_id()) is not None:
             values["id"] = nid
-        values["id"] = repo.insert_row(s, model, values)
-        row = repo.stored_row(model, values)  # what was stored, for the caller to render
-        if components and resource_type == "Observation":
-            repo.insert_components(s, row.id, components)
+        if cache is not None and cache.deferred:
+            values["id"] = _take_id(s, cache, model)
+            row = repo.stored_row(model, values)
+            cache.pending.setdefault(model, []).append(vars(row))
+            if components and resource_type == "Observation":
+                cache.components += repo.component_rows(row.id, components)
+        else:
+            values["id"] = repo.insert_row(s, model, values)
+            row = repo.stored_row(model, values)  # what was stored, for the caller to render
+            if components and resource_type == "Observation":
+                repo.insert_components(s, row.id, components)
     elif created:
         row = model(**fields, version=1, created_at=now, updated_at=now)
         if new_id is not None and (nid := new_id()) is not None:
@@ -158,6 +196,7 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
         s.add(row)
         s.flush()
     else:
+        flush_pending(s)
         if row.resident_id != fields["resident_id"]:
             raise ValidationFailed([FieldError("identifier", "source.other_patient",
                                                "该来源记录已属于另一居民", "this source record belongs to another "
