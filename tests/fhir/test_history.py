@@ -286,3 +286,27 @@ def test_a_transaction_is_audited_as_one_event_per_action_with_every_subject_and
         assert sorted(item["id"] for item in detail["items"]) == obs_ids
         subjects = s.scalars(select(AuditSubject.resident_id).where(AuditSubject.event_id == obs_event.id)).all()
         assert subjects == [int(out["Patient"])]
+
+
+def test_transaction_rows_written_together_are_the_ones_returned(client, county, db):
+    """Records created in a transaction are inserted per table at the end (ids known in advance); a report in
+    the same Bundle still sees its result Observations, and every returned id holds what was returned."""
+    from tests.fhir.test_bundle import new_patient_transaction
+
+    b = new_patient_transaction(county, n_obs=4)
+    b["entry"].append({"request": {"method": "POST", "url": "DiagnosticReport"}, "resource": {
+        "resourceType": "DiagnosticReport", "identifier": [{"system": HIS, "value": "TX-R1"}], "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "24331-1"}]},
+        "subject": {"reference": "urn:uuid:11111111-1111-1111-1111-111111111111"},
+        "effectiveDateTime": "2026-03-02T10:00:00+08:00",
+        "result": [{"reference": "urn:uuid:obs-2"}, {"reference": "urn:uuid:obs-0"}]}})
+    r = client.post("/fhir", json=b, headers=fh(county))
+    assert r.status_code == 200, r.text
+    out = [e["resource"] for e in r.json()["entry"]]
+    obs = [o for o in out if o["resourceType"] == "Observation"]
+    report = next(o for o in out if o["resourceType"] == "DiagnosticReport")
+    assert [x["reference"] for x in report["result"]] == [f"Observation/{obs[2]['id']}", f"Observation/{obs[0]['id']}"]
+    for o in obs + [report]:
+        assert client.get(f"/fhir/{o['resourceType']}/{o['id']}", headers=fh(county)).json() == o
+    with db.read_only() as s:
+        assert s.scalar(select(func.count()).select_from(ObservationComponent)) == 8

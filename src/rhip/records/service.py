@@ -50,8 +50,9 @@ class _WriteCache:
     residents: dict = field(default_factory=dict)  # id → Resident (held: the session's identity map is weak)
     encounters: dict = field(default_factory=dict)  # encounter id → its resident
     sources: dict = field(default_factory=dict)  # (type, source system, source id) → row id, or None if absent
-    deferred: bool = False  # new rows wait in ``pending`` and are inserted together (PostgreSQL)
-    ids: dict = field(default_factory=dict)  # model → ids taken from its sequence, not used yet
+    postgresql: bool = False
+    ids: dict = field(default_factory=dict)  # model → ids taken from its sequence, not used yet (PostgreSQL)
+    next_id: dict = field(default_factory=dict)  # model → the id its next row gets (SQLite, see _take_id)
     pending: dict = field(default_factory=dict)  # model → rows (dicts) to insert
     components: list = field(default_factory=list)  # observation components to insert
 
@@ -62,13 +63,13 @@ def bulk_writes(s: Session):
     that repeat (organizations, practitioners, encounters, rows by source identifier) are cached, and
     ``prefetch_sources`` can look up many source identifiers in one query.
 
-    On PostgreSQL new records also take their ids from the sequence in blocks and are inserted together
-    (one multi-row INSERT per table) when the block ends or before anything else reads: call
-    ``flush_pending`` before work other than creating records. A failing block inserts nothing."""
+    New records are inserted together (one multi-row INSERT per table) when the block ends or before
+    anything else reads — call ``flush_pending`` before work other than creating records — with ids known in
+    advance (see ``_take_id``). A failing block inserts nothing."""
     if _CACHE in s.info:
         yield
         return
-    s.info[_CACHE] = _WriteCache(deferred=s.get_bind().dialect.name == "postgresql")
+    s.info[_CACHE] = _WriteCache(postgresql=s.get_bind().dialect.name == "postgresql")
     try:
         yield
         flush_pending(s)
@@ -89,11 +90,20 @@ def flush_pending(s: Session) -> None:
     cache.components = []
 
 
-def _take_id(s: Session, cache: _WriteCache, model) -> int:
-    free = cache.ids.get(model)
-    if not free:
-        free = cache.ids[model] = repo.next_ids(s, model, 64)
-    return free.pop()
+def _take_id(s: Session, cache: _WriteCache, model) -> int | None:
+    """The id of a new row that will be inserted later. PostgreSQL: from the table's sequence, taken in
+    blocks. SQLite: None for the first new row of a table in the block (insert it now: SQLite gives it
+    max(id) + 1), then one more each time — after that first insert this transaction holds SQLite's write
+    lock, so no one else can take those ids."""
+    if cache.postgresql:
+        free = cache.ids.get(model)
+        if not free:
+            free = cache.ids[model] = repo.next_ids(s, model, 64)
+        return free.pop()
+    nid = cache.next_id.get(model)
+    if nid is not None:
+        cache.next_id[model] = nid + 1
+    return nid
 
 
 def prefetch_sources(s: Session, resource_type: str, keys: list[tuple[str, str]]) -> None:
@@ -178,10 +188,16 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
         values = {**fields, "version": 1, "created_at": now, "updated_at": now}
         if new_id is not None and (nid := new_id()) is not None:
             values["id"] = nid
-        if cache is not None and cache.deferred:
-            values["id"] = _take_id(s, cache, model)
-            row = repo.stored_row(model, values)
-            cache.pending.setdefault(model, []).append(vars(row))
+        if cache is not None:
+            nid = _take_id(s, cache, model) if "id" not in values else None
+            if nid is None:  # SQLite: the first new row of this table in the block goes in now
+                values["id"] = repo.insert_row(s, model, values)
+                cache.next_id[model] = values["id"] + 1
+                row = repo.stored_row(model, values)
+            else:
+                values["id"] = nid
+                row = repo.stored_row(model, values)
+                cache.pending.setdefault(model, []).append(vars(row))
             if components and resource_type == "Observation":
                 cache.components += repo.component_rows(row.id, components)
         else:
