@@ -155,6 +155,7 @@ def create_patient(s: Session, who: Principal, body: dict, *, if_none_exist: str
             raise FhirError(412, [Issue("duplicate", f"If-None-Exist matched {found['total']} patients")])
     fields = PatientMapper.to_fields(resource, creating=True)
     r = _domain(lambda: registry.create_resident(s, who, fields, source="fhir"), "Patient")
+    records.remember_resident(s, r)  # records of the same transaction Bundle refer to it next
     return 201, PatientMapper.to_fhir(r)
 
 
@@ -363,7 +364,8 @@ def create_record(s: Session, who: Principal, rtype: str, body: dict, *, if_none
     row, created = _domain(lambda: records.upsert(s, who, rtype, fields, comps, before_change=_keeper(s, who, rtype),
                                                   new_id=lambda: history.first_free_id(s, rtype, model)), rtype)
     if created and rtype == "Observation":  # render what was stored without reading it back
-        parts = [ObservationComponent(observation_id=row.id, seq=i + 1, **c) for i, c in enumerate(comps or [])]
+        parts = [records_repo.stored_row(ObservationComponent, c)
+                 for c in records_repo.component_rows(row.id, comps or [])]
         return 201, RECORD_MAPPERS[rtype].to_fhir(row, parts)
     return (201 if created else 200), _record_out(s, rtype, [row])[0]
 

@@ -106,6 +106,13 @@ def _take_id(s: Session, cache: _WriteCache, model) -> int | None:
     return nid
 
 
+def remember_resident(s: Session, resident) -> None:
+    """Inside ``bulk_writes``: a resident just created, whom the records that follow will refer to."""
+    cache = s.info.get(_CACHE)
+    if cache is not None:
+        cache.residents[resident.id] = resident
+
+
 def prefetch_sources(s: Session, resource_type: str, keys: list[tuple[str, str]]) -> None:
     """Inside ``bulk_writes``: find the rows of many (source system, source id) at once."""
     cache = s.info.get(_CACHE)
