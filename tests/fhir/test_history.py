@@ -310,3 +310,19 @@ def test_transaction_rows_written_together_are_the_ones_returned(client, county,
         assert client.get(f"/fhir/{o['resourceType']}/{o['id']}", headers=fh(county)).json() == o
     with db.read_only() as s:
         assert s.scalar(select(func.count()).select_from(ObservationComponent)) == 8
+
+
+def test_the_same_source_record_twice_in_one_transaction_is_created_then_updated(client, county, db):
+    h = fh(county)
+    enc = client.post("/fhir/Encounter", json=encounter(county), headers=h).json()
+    b = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "POST", "url": "Observation"}, "resource": bp(county, enc["id"], 150, 95, "DUP")},
+        {"request": {"method": "POST", "url": "Observation"}, "resource": bp(county, enc["id"], 140, 85, "DUP")}]}
+    r = client.post("/fhir", json=b, headers=h)
+    assert r.status_code == 200, r.text
+    assert [e["response"]["status"] for e in r.json()["entry"]] == ["201 Created", "200 OK"]
+    first, second = (e["resource"] for e in r.json()["entry"])
+    assert first["id"] == second["id"] and second["meta"]["versionId"] == "2"
+    assert client.get(f"/fhir/Observation/{first['id']}/_history/1", headers=h).json() == first
+    with db.read_only() as s:
+        assert s.scalar(select(func.count()).select_from(Observation)) == 1

@@ -95,9 +95,10 @@ def instance_history(s: Session, who: Principal, rtype: str, rid: str, params: d
                                         limit=count - live_first)
     if row is None and n_stored == 0:
         raise not_found(rtype, rid)
-    resident_id = _resident_of(rtype, row) if row is not None else (stored[0].resident_id if stored else
-                                                                    history.versions(s, rtype, n, offset=0,
-                                                                                     limit=1)[0][0].resident_id)
+    if row is not None:
+        resident_id = _resident_of(rtype, row)
+    else:  # deleted: the history remembers whose it was
+        resident_id = (stored[0] if stored else history.versions(s, rtype, n, offset=0, limit=1)[0][0]).resident_id
     _check_scope(s, who, rtype, n, resident_id, f"{rtype.lower()}.history")
     total = n_stored + (row is not None)
     audit(s, who, f"{rtype.lower()}.history", resident_ids=[resident_id],

@@ -145,7 +145,10 @@ def _by_source(s: Session, cache: _WriteCache | None, resource_type: str, model,
     key = (resource_type, fields["source_system"], fields["source_id"])
     if cache is not None and key in cache.sources:
         rid = cache.sources[key]
-        return repo.get(s, model, rid) if rid is not None else None
+        if rid is None:
+            return None
+        flush_pending(s)  # the row may have been created earlier in this block and still be waiting
+        return repo.get(s, model, rid)
     return repo.by_source(s, model, fields["source_system"], fields["source_id"])
 
 
