@@ -1,6 +1,7 @@
 """Benchmark: the FHIR API over the demo county.
 
     python benchmarks/fhir/run.py [--residents 280000] [--bundles 60] [--requests 500] [--backend sqlite|postgresql|both]
+                                  [--quick]   (ingest only, while iterating)
 
 1. Ingest: transaction Bundles of 100 resources (10 new patients, each with an encounter, a condition and
    7 observations) POSTed sequentially to /fhir through a real server (uvicorn, one worker) — full validation,
@@ -146,6 +147,8 @@ def bench(label: str, url: str, args) -> None:
         print(f"{label:<11}ingest {100 * len(bundles):,} resources in transactions of 100: {ingest:,.0f} resources/s;"
               f" fhir.resources validation alone: {validate:,.0f} resources/s "
               f"(goal: ingest ≥ validation-only {'✓' if ingest >= validate else '✗'})", flush=True)
+        if args.quick:
+            return
         k = args.requests + 30
         sample = info["sample"]
         cases = [
@@ -177,6 +180,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--quick", action="store_true", help="ingest only (skip the demo-county latency part)")
     args = ap.parse_args()
     print(f"benchmark fhir · {machine()} · demo county, {args.residents:,} usual residents")
     print(f"{'backend':<11}{'case':<32}{'n':>5}{'p50 ms':>8}{'p95 ms':>8}")

@@ -102,6 +102,24 @@ def test_fhirpy_records_an_encounter_and_blood_pressure(live):
         assert len(s.scalars(select(ObservationRow.id)).all()) == 1
 
 
+def test_fhirpy_conditional_update_history_and_delete(live):
+    client, county = live.fhirpy(), live.county
+    his = encounter(county)["identifier"][0]
+    search = client.resources("Encounter").search(identifier=f"{his['system']}|{his['value']}")
+    enc, created = search.update(client.resource("Encounter", **encounter(county)))
+    assert created and enc["meta"]["versionId"] == "1"
+    again, created = search.update(client.resource("Encounter", **encounter(county, status="cancelled")))
+    assert not created and again.id == enc.id and again["meta"]["versionId"] == "2"
+    history = client.execute(f"Encounter/{enc.id}/_history", method="get")
+    assert history["type"] == "history" and [e["resource"]["status"] for e in history["entry"]] == [
+        "cancelled", "finished"]
+    assert client.execute(f"Encounter/{enc.id}/_history/1", method="get")["status"] == "finished"
+    again.delete()
+    with pytest.raises(ResourceNotFound, match="was deleted"):  # 410 Gone
+        client.reference("Encounter", enc.id).to_resource()
+    assert client.execute(f"Encounter/{enc.id}/_history/2", method="get")["status"] == "cancelled"
+
+
 def test_fhirpy_sees_validation_errors_as_operation_outcome(live):
     client = live.fhirpy()
     with pytest.raises(OperationOutcome) as exc:
@@ -159,7 +177,8 @@ def test_fhirclient_reads_capability_and_patients(live):
     assert cs.fhirVersion == "4.0.1" and cs.kind == "instance"
     resources = {r.type: r for r in cs.rest[0].resource}
     assert set(resources) >= {"Patient", "Encounter", "Condition", "Observation"}
-    assert {i.code for i in resources["Patient"].interaction} == {"read", "search-type", "create", "update"}
+    assert {i.code for i in resources["Patient"].interaction} == {"read", "vread", "history-instance",
+                                                                   "search-type", "create", "update"}
     with pytest.raises(FHIRUnauthorizedException):  # but the data does
         Patient.read(str(live.county.residents["zhang"]), anonymous.server)
 

@@ -40,7 +40,13 @@ def test_capability_statement_lists_exactly_what_works(client):
     assert set(resources) == {"Patient", "Encounter", "Condition", "Observation", "Immunization",
                               "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "DiagnosticReport",
                               "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location"}
-    assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "search-type", "create", "update"}
+    assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "vread", "history-instance",
+                                                                         "search-type", "create", "update"}
+    assert {i["code"] for i in resources["Encounter"]["interaction"]} == {"read", "vread", "history-instance",
+                                                                           "search-type", "create", "update", "delete"}
+    assert all(resources[t]["conditionalUpdate"] and resources[t]["conditionalCreate"] and resources[t]["readHistory"]
+               for t in ("Patient", "Observation", "DocumentReference"))
+    assert {i["code"] for i in resources["Organization"]["interaction"]} == {"read", "search-type"}
     assert {p["name"] for p in resources["Patient"]["searchParam"]} >= {"identifier", "name", "birthdate", "gender"}
     assert {i["code"] for i in cs["rest"][0]["interaction"]} == {"transaction", "batch"}
     assert resources["Patient"]["operation"][0]["name"] == "everything"

@@ -6,8 +6,8 @@
   dependency order (Patient, Encounter, then the rest) and references are rewritten to the new ids.
 - batch: entries are independent: each runs in a savepoint and gets its own response (an error in one
   does not undo the others).
-Supported entry requests: POST (create; ``ifNoneExist`` for Patient), PUT Type/id (update; ``ifMatch``),
-GET Type/id and GET Type?params.
+Supported entry requests: POST (create; ``ifNoneExist``), PUT Type/id (update; ``ifMatch``), PUT Type?criteria
+(conditional update), DELETE Type/id, GET Type/id and GET Type?params.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.orm import Session
 
-from rhip.fhir import service
+from rhip.fhir import service, versions
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error
-from rhip.fhir.mappers import MAPPERS
+from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.kit.errors import RhipError
-from rhip.security.service import Principal, audit
+from rhip.records import service as records
+from rhip.registry import repository as registry_repo
+from rhip.security.service import Principal, audit, batched_audit
 
 CREATE_ORDER = {"Patient": 0, "Encounter": 1}
 STATUS_TEXT = {200: "200 OK", 201: "201 Created"}
+METHODS = ("GET", "POST", "PUT", "DELETE")
 MAX_ENTRIES = 10_000
 
 
@@ -54,8 +57,8 @@ def _parse_entries(bundle: dict) -> list[tuple[int, dict]]:
     issues = []
     for i, e in enumerate(entries):
         req = e.get("request") if isinstance(e, dict) else None
-        if not isinstance(req, dict) or req.get("method") not in ("GET", "POST", "PUT") or not req.get("url"):
-            issues.append(Issue("structure", "each entry needs request.method (GET, POST or PUT) and request.url",
+        if not isinstance(req, dict) or req.get("method") not in METHODS or not req.get("url"):
+            issues.append(Issue("structure", "each entry needs request.method (GET, POST, PUT or DELETE) and request.url",
                                 f"Bundle.entry[{i}].request"))
             continue
         if req["method"] in ("POST", "PUT") and not isinstance(e.get("resource"), dict):
@@ -82,6 +85,8 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
     req = e["request"]
     method, url = req["method"], req["url"]
     rtype, rid, params = _type_of_url(url, i)
+    if not (method == "POST" and rtype in records.DIRECT_INSERT and not req.get("ifNoneExist")):
+        records.flush_pending(s)  # anything but a plain record create may read what is still pending
     if method == "GET":
         if rid:
             res = service.read_patient(s, who, rid) if rtype == "Patient" else service.read_record(s, who, rtype, rid)
@@ -89,6 +94,12 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
             res = (service.search_patients(s, who, params, base) if rtype == "Patient"
                    else service.search_records(s, who, rtype, params, base))
         return {"resource": res, "response": {"status": "200 OK"}}
+    if method == "DELETE":
+        if not rid:
+            raise FhirError(400, [Issue("not-supported", "DELETE needs Type/id (conditional delete is not supported)",
+                                        f"Bundle.entry[{i}].request.url")])
+        versions.delete(s, who, rtype, rid, if_match=req.get("ifMatch"))
+        return {"response": {"status": "204 No Content"}}
     resource = _rewrite(e["resource"], ids, f"Bundle.entry[{i}].resource")
     if method == "POST":
         if rid:
@@ -97,13 +108,19 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
         if rtype == "Patient":
             status, res = service.create_patient(s, who, resource, if_none_exist=req.get("ifNoneExist"))
         else:
-            status, res = service.create_record(s, who, rtype, resource)
+            status, res = service.create_record(s, who, rtype, resource, if_none_exist=req.get("ifNoneExist"))
         full = e.get("fullUrl")
         if full:
             ids[full] = f"{rtype}/{res['id']}"
-    else:  # PUT
-        if not rid:
-            raise FhirError(400, [Issue("invalid", "PUT needs Type/id", f"Bundle.entry[{i}].request.url")])
+    elif not rid:  # PUT Type?criteria: conditional update
+        if not params:
+            raise FhirError(400, [Issue("invalid", "PUT needs Type/id or Type?criteria",
+                                        f"Bundle.entry[{i}].request.url")])
+        status, res = versions.conditional_update(s, who, rtype, params, resource, if_match=req.get("ifMatch"))
+        full = e.get("fullUrl")
+        if full:
+            ids[full] = f"{rtype}/{res['id']}"
+    else:  # PUT Type/id
         if rtype == "Patient":
             res = service.update_patient(s, who, rid, resource, if_match=req.get("ifMatch"))
         else:
@@ -127,14 +144,39 @@ def _with_entry_path(err: FhirError, i: int) -> FhirError:
 
 
 def _order(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
-    """Creates first (Patient, Encounter, then the rest), then updates, then reads — as FHIR prescribes
-    for transactions, so that every urn:uuid reference can be resolved."""
+    """Deletes first, then creates (Patient, Encounter, then the rest), then updates, then reads — as FHIR
+    prescribes for transactions, so that every urn:uuid reference can be resolved."""
     def key(item):
         i, e = item
         method = e["request"]["method"]
         rtype = e["request"]["url"].split("?")[0].strip("/").removeprefix("fhir/").split("/")[0]
-        return ({"POST": 0, "PUT": 1, "GET": 2}[method], CREATE_ORDER.get(rtype, 2), i)
+        return ({"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}[method], CREATE_ORDER.get(rtype, 2), i)
     return sorted(entries, key=key)
+
+
+def _prefetch(s: Session, entries: list[tuple[int, dict]]) -> list:
+    """Load in one query per type what the entries will look up one by one: records by source identifier,
+    and the villages of new Patients. Returns the loaded objects: holding them keeps them in the session's
+    (weak) identity map, so the lookups that follow need no SQL."""
+    by_type: dict[str, list[tuple[str, str]]] = {}
+    villages: set[str] = set()
+    for _, e in entries:
+        res = e.get("resource")
+        rtype = e["request"]["url"].split("?")[0].strip("/").removeprefix("fhir/").split("/")[0]
+        if rtype == "Patient" and isinstance(res, dict):
+            for addr in res.get("address") or []:
+                for ext in (addr.get("extension") or []) if isinstance(addr, dict) else []:
+                    if isinstance(ext, dict) and isinstance(ext.get("valueCode"), str):
+                        villages.add(ext["valueCode"])
+        if e["request"]["method"] == "POST" and rtype in RECORD_MAPPERS and isinstance(res, dict):
+            for ident in res.get("identifier") or []:
+                if isinstance(ident, dict) and isinstance(ident.get("system"), str) and \
+                        isinstance(ident.get("value"), str) and ident["system"] and ident["value"]:
+                    by_type.setdefault(rtype, []).append((ident["system"], ident["value"]))
+                    break
+    for rtype, keys in by_type.items():
+        records.prefetch_sources(s, rtype, keys)
+    return registry_repo.divisions(s, villages) if villages else []
 
 
 def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
@@ -152,15 +194,19 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
         fulls = [e.get("fullUrl") for _, e in entries if e.get("fullUrl")]
         if len(fulls) != len(set(fulls)):
             raise FhirError(400, [Issue("duplicate", "two entries have the same fullUrl", "Bundle.entry")])
-        for i, e in _order(entries):
-            try:
-                responses[i] = _entry(s, who, i, e, ids, base)
-            except FhirError as err:
-                raise _with_entry_path(err, i) from None
-            except RhipError as err:
-                if getattr(err, "audit", None):
-                    raise  # refused for scope: audited by the app after the rollback
-                raise _with_entry_path(from_rhip_error(err, e["request"]["url"].split("/")[0]), i) from None
+        # One transaction: its audit events are written together at the end (one per action, with every
+        # subject), and repeated lookups are cached; rows are found by source identifier in one query per type.
+        with batched_audit(s, who, bundle="transaction", entries=len(entries)), records.bulk_writes(s):
+            held = _prefetch(s, entries)  # noqa: F841 (kept alive for the identity map)
+            for i, e in _order(entries):
+                try:
+                    responses[i] = _entry(s, who, i, e, ids, base)
+                except FhirError as err:
+                    raise _with_entry_path(err, i) from None
+                except RhipError as err:
+                    if getattr(err, "audit", None):
+                        raise  # refused for scope: audited by the app after the rollback
+                    raise _with_entry_path(from_rhip_error(err, e["request"]["url"].split("/")[0]), i) from None
     else:
         for i, e in _order(entries):
             savepoint = s.begin_nested()

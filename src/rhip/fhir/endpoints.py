@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 import orjson
 
-from rhip.fhir import service
+from rhip.fhir import service, versions
 from rhip.fhir.bundle import process as process_bundle
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcome
 from rhip.fhir.mappers import RECORD_MAPPERS
@@ -39,7 +39,8 @@ def _no_query_on_write(request: Request) -> None:
 
 
 def _check_format(request: Request) -> None:
-    if request.method in ("POST", "PUT") and not request.url.path.endswith("/_search"):
+    conditional_put = request.method == "PUT" and request.url.path.rstrip("/").count("/") == 2  # PUT /fhir/Type?…
+    if request.method in ("POST", "PUT") and not request.url.path.endswith("/_search") and not conditional_put:
         _no_query_on_write(request)
     fmt = request.query_params.get("_format")
     if fmt and fmt not in ("json", "application/json", "application/fhir+json"):
@@ -141,11 +142,54 @@ async def update_patient(rid: str, request: Request, s: DbSession, who: Who,
 
 # ------------------------------------------------------------------ clinical records (generic by type)
 
+def _writable_type(rtype: str) -> str:
+    """Patient or a record type: the types with versions, history, delete and conditional update."""
+    return rtype if rtype == "Patient" else _record_type(rtype)
+
+
 def _record_type(rtype: str) -> str:
     if rtype not in RECORD_MAPPERS:
         raise FhirError(404, [Issue("not-supported", f"resource type {rtype!r} is not supported here; see "
                                                      "/fhir/metadata")])
     return rtype
+
+
+@router.get("/{rtype}/{rid}/_history/{vid}", summary="vread: one version of a resource")
+def vread(rtype: str, rid: str, vid: str, request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    r = versions.vread(s, who, _writable_type(rtype), rid, vid)
+    return fhir_response(r, headers={"ETag": f'W/"{r["meta"]["versionId"]}"',
+                                     "Last-Modified": r["meta"]["lastUpdated"]})
+
+
+@router.get("/{rtype}/{rid}/_history", summary="history of a resource (newest first, paged)")
+def instance_history(rtype: str, rid: str, request: Request, s: DbSession, who: Who):
+    _check_format(request)
+    return fhir_response(versions.instance_history(s, who, _writable_type(rtype), rid, _params(request),
+                                                   _base(request)))
+
+
+@router.delete("/{rtype}/{rid}", summary="delete a clinical record nothing refers to (never a Patient)")
+def delete_resource(rtype: str, rid: str, request: Request, s: DbSession, who: Who,
+                    if_match: Annotated[str | None, Header()] = None):
+    _check_format(request)
+    versions.delete(s, who, _writable_type(rtype), rid, if_match=if_match)
+    return Response(status_code=204)
+
+
+@router.put("/{rtype}", summary="conditional update: PUT Type?identifier=system|value (0 → create, 1 → update, "
+                                "more → 412)")
+async def conditional_update(rtype: str, request: Request, s: DbSession, who: Who,
+                             if_match: Annotated[str | None, Header()] = None,
+                             prefer: Annotated[str | None, Header()] = None):
+    _check_format(request)
+    rtype = _writable_type(rtype)
+    status, r = versions.conditional_update(s, who, rtype, _params(request), parse_json(await request.body()),
+                                            if_match=if_match)
+    headers = {"ETag": f'W/"{r["meta"]["versionId"]}"',
+               "Location": f"{_base(request)}/{rtype}/{r['id']}/_history/{r['meta']['versionId']}"}
+    return Response(status_code=status, headers=headers) if _prefer_minimal(prefer) else \
+        fhir_response(r, status, headers)
 
 
 @router.get("/{rtype}/{rid}", summary="read Encounter, Condition or Observation")
@@ -164,10 +208,11 @@ def search_records(rtype: str, request: Request, s: DbSession, who: Who):
 @router.post("/{rtype}", summary="create Encounter, Condition or Observation (re-sending the same source "
                                  "identifier updates it)")
 async def create_record(rtype: str, request: Request, s: DbSession, who: Who,
+                        if_none_exist: Annotated[str | None, Header()] = None,
                         prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
     rtype = _record_type(rtype)
-    status, r = service.create_record(s, who, rtype, parse_json(await request.body()))
+    status, r = service.create_record(s, who, rtype, parse_json(await request.body()), if_none_exist=if_none_exist)
     headers = {"Location": f"{_base(request)}/{rtype}/{r['id']}/_history/{r['meta']['versionId']}",
                "ETag": f'W/"{r["meta"]["versionId"]}"'}
     return Response(status_code=status, headers=headers) if _prefer_minimal(prefer) else         fhir_response(r, status, headers)

@@ -10,16 +10,20 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from rhip import __version__
+from rhip.fhir import history
 from rhip.fhir import identifiers as ids
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, not_found
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
+from rhip.fhir.mappers.common import instant
 from rhip.fhir.mappers.patient import GENDER_FROM_FHIR, PatientMapper
 from rhip.fhir.search import count_and_page, date_range, searchset, token
 from rhip.fhir.validation import validate
 from rhip.kit.errors import NotFound, RhipError
 from rhip.kit.pagination import PageRequest
 from rhip.records import repository as records_repo
+from rhip.records.models import ObservationComponent
 from rhip.records import service as records
+from rhip.registry import repository as registry_repo
 from rhip.registry import service as registry
 from rhip.security.service import Principal
 
@@ -154,6 +158,7 @@ def create_patient(s: Session, who: Principal, body: dict, *, if_none_exist: str
     r = _domain(lambda: registry.create_resident(s, who, fields, source="fhir"), "Patient")
     from rhip.fhir.mpi import link_facility_ids  # the facility's own patient number joins the person (MPI)
     _domain(lambda: link_facility_ids(s, who, r.id, resource), "Patient")
+    records.remember_resident(s, r)  # records of the same transaction Bundle refer to it next
     return 201, PatientMapper.to_fhir(r)
 
 
@@ -190,10 +195,27 @@ def _record_out(s: Session, rtype: str, rows: list) -> list[dict]:
     return [mapper.to_fhir(r, comps.get(r.id)) for r in rows]
 
 
+def gone_or_not_found(s: Session, who: Principal, rtype: str, rid: str) -> FhirError:
+    """410 Gone for a deleted resource the user may see (its versions stay readable), else 404."""
+    dead = history.tombstone_of(s, rtype, int(rid)) if rid.isdigit() else None
+    if dead is not None:
+        r = registry_repo.get_resident(s, dead.resident_id)
+        if r is not None and who.scope.covers(r.village_code):
+            return FhirError(410, [Issue("deleted", f"{rtype}/{rid} was deleted (version {dead.version_id}, "
+                                                    f"{instant(dead.last_updated)}); "
+                                                    f"its earlier versions remain at {rtype}/{rid}/_history")])
+    return not_found(rtype, rid)
+
+
 def read_record(s: Session, who: Principal, rtype: str, rid: str) -> dict:
     if not rid.isdigit():
         raise not_found(rtype, rid)
-    row = _domain(lambda: records.get(s, who, rtype, int(rid)), rtype, rid)
+    try:
+        row = _domain(lambda: records.get(s, who, rtype, int(rid)), rtype, rid)
+    except FhirError as e:
+        if e.status == 404:
+            raise gone_or_not_found(s, who, rtype, rid) from None
+        raise
     return _record_out(s, rtype, [row])[0]
 
 
@@ -309,12 +331,45 @@ def _keyset_page(s: Session, who: Principal, rtype: str, f: records_repo.RecordF
                       for e in entries]}
 
 
-def create_record(s: Session, who: Principal, rtype: str, body: dict) -> tuple[int, dict]:
+def _keeper(s: Session, who: Principal, rtype: str):
+    """The callback that keeps a record's current version in the history before it changes."""
+    def keep(row) -> None:
+        history.supersede(s, who, rtype, _record_out(s, rtype, [row])[0], updated_at=row.updated_at,
+                          resident_id=row.resident_id)
+    return keep
+
+
+def _version_tag(if_match: str | None) -> int | None:
+    if not if_match:
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise FhirError(400, [Issue("value", f"If-Match {if_match!r} is not a version tag like W/\"3\"")])
+    return int(tag)
+
+
+def create_record(s: Session, who: Principal, rtype: str, body: dict, *, if_none_exist: str | None = None
+                  ) -> tuple[int, dict]:
     """Create, or — when the same source record (identifier system + value) was sent before — update it.
-    201 when created, 200 when an earlier copy was updated: re-sending never duplicates."""
+    201 when created, 200 when an earlier copy was updated: re-sending never duplicates. With If-None-Exist
+    (``identifier=system|value``): 200 with the one match unchanged, 412 when several match."""
     resource = validate(body, rtype)
+    if if_none_exist:
+        from rhip.fhir.versions import record_matches
+
+        found = record_matches(s, who, rtype, if_none_exist)
+        if len(found) > 1:
+            raise FhirError(412, [Issue("duplicate", f"If-None-Exist matched {len(found)} {rtype} resources")])
+        if found:
+            return 200, read_record(s, who, rtype, str(found[0]))
     fields, comps = RECORD_MAPPERS[rtype].to_fields(resource)
-    row, created = _domain(lambda: records.upsert(s, who, rtype, fields, comps), rtype)
+    model = records_repo.MODELS[rtype]
+    row, created = _domain(lambda: records.upsert(s, who, rtype, fields, comps, before_change=_keeper(s, who, rtype),
+                                                  new_id=lambda: history.first_free_id(s, rtype, model)), rtype)
+    if created and rtype == "Observation":  # render what was stored without reading it back
+        parts = [records_repo.stored_row(ObservationComponent, c)
+                 for c in records_repo.component_rows(row.id, comps or [])]
+        return 201, RECORD_MAPPERS[rtype].to_fhir(row, parts)
     return (201 if created else 200), _record_out(s, rtype, [row])[0]
 
 
@@ -322,14 +377,27 @@ def update_record(s: Session, who: Principal, rtype: str, rid: str, body: dict, 
     resource = validate(body, rtype)
     if resource.get("id") != rid:
         raise FhirError(400, [Issue("invalid", f"{rtype}.id must equal the id in the URL ({rid!r})", f"{rtype}.id")])
-    current = _domain(lambda: records.get(s, who, rtype, int(rid)), rtype, rid) if rid.isdigit() else None
-    if current is None:
+    expected = _version_tag(if_match)
+    if not rid.isdigit():
         raise not_found(rtype, rid)
-    if if_match and if_match.strip().removeprefix("W/").strip('"') != str(current.version):
+    try:
+        current = _domain(lambda: records.get(s, who, rtype, int(rid)), rtype, rid)
+    except FhirError as e:
+        if e.status == 404:
+            raise gone_or_not_found(s, who, rtype, rid) from None
+        raise
+    if expected is not None and expected != current.version:
         raise FhirError(412, [Issue("conflict", f"version conflict: {rtype}/{rid} is at version {current.version}")])
     fields, comps = RECORD_MAPPERS[rtype].to_fields(resource)
     fields["source_system"], fields["source_id"] = current.source_system, current.source_id
-    row, _ = _domain(lambda: records.upsert(s, who, rtype, fields, comps), rtype)
+    try:
+        row, _ = _domain(lambda: records.upsert(s, who, rtype, fields, comps, before_change=_keeper(s, who, rtype),
+                                                expected_version=expected), rtype)
+    except FhirError as e:
+        if e.status == 412:
+            raise FhirError(412, [Issue("conflict", f"version conflict: {rtype}/{rid} was changed by another "
+                                                    "request")]) from None
+        raise
     return _record_out(s, rtype, [row])[0]
 
 
@@ -359,15 +427,23 @@ def capability_statement(base: str) -> dict:
     resources = []
     for rtype, mapper in MAPPERS.items():
         params = PATIENT_SEARCH if rtype == "Patient" else mapper.search_params
+        codes = ("read", "vread", "history-instance", "search-type", "create", "update") + (
+            () if rtype == "Patient" else ("delete",))
         resources.append({
             "type": rtype,
-            "interaction": [{"code": c} for c in ("read", "search-type", "create", "update")],
+            "interaction": [{"code": c} for c in codes],
             "versioning": "versioned-update",
-            "readHistory": False, "updateCreate": False, "conditionalCreate": rtype == "Patient",
-            "conditionalUpdate": False, "conditionalDelete": "not-supported",
+            "readHistory": True, "updateCreate": False, "conditionalCreate": True,
+            "conditionalUpdate": True, "conditionalDelete": "not-supported",
             "searchParam": [{"name": n, "type": t} for n, t in params.items()] + [
                 {"name": "_lastUpdated", "type": "date"}],
         })
+        if rtype == "Patient":
+            resources[-1]["documentation"] = ("No delete: residents are deregistered through the registry "
+                                              "(moved out, deceased), never deleted.")
+        else:
+            resources[-1]["documentation"] = ("Delete only when no other record refers to it (409 naming them "
+                                              "otherwise); conditional create/update match identifier=system|value.")
         if rtype == "Patient":
             resources[-1]["operation"] = [{"name": "everything",
                                            "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]

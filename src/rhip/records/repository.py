@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from types import SimpleNamespace
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -31,6 +33,103 @@ DATE_TYPES = {"Condition", "Immunization", "AllergyIntolerance", "MedicationStat
 
 def by_source(s: Session, model, source_system: str, source_id: str):
     return s.scalar(select(model).where(model.source_system == source_system, model.source_id == source_id))
+
+
+def referenced_by(s: Session, table, rid: int, limit: int = 10) -> list[tuple[str, list[str], bool]]:
+    """What refers to row ``rid`` of ``table``, from the foreign keys the schema declares: [(kind, ids, more)].
+    A record is named as ``Type/id`` (a link table such as a report's result list names the record that owns
+    it); parts deleted with their owner (``ON DELETE CASCADE``) do not count."""
+    from rhip.kit.db import Base
+
+    types = {m.__tablename__: t for t, m in MODELS.items()}
+    out = []
+    for other in Base.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table or fk.ondelete == "CASCADE":
+                continue
+            owner_col, kind = None, other.name
+            if other.name in types:
+                owner_col, kind = other.c.id, types[other.name]
+            else:
+                for ofk in other.foreign_keys:
+                    if ofk.column.table.name in types and ofk.ondelete == "CASCADE":
+                        owner_col, kind = ofk.parent, types[ofk.column.table.name]
+            if owner_col is None:
+                n = s.scalar(select(func.count()).select_from(other).where(fk.parent == rid))
+                if n:
+                    out.append((kind, [f"{n} row(s) of {kind}"], False))
+                continue
+            ids = s.scalars(select(owner_col).where(fk.parent == rid).distinct().order_by(owner_col)
+                            .limit(limit + 1)).all()
+            if ids:
+                out.append((kind, [f"{kind}/{i}" for i in ids[:limit]], len(ids) > limit))
+    return out
+
+
+def ids_by_source(s: Session, model, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(source system, source id) → row id, for the keys that exist."""
+    out: dict[tuple[str, str], int] = {}
+    by_system: dict[str, list[str]] = {}
+    for system, sid in keys:
+        by_system.setdefault(system, []).append(sid)
+    for system, sids in by_system.items():
+        for i in range(0, len(sids), 500):
+            for rid, sid in s.execute(select(model.id, model.source_id).where(model.source_system == system,
+                                                                            model.source_id.in_(sids[i:i + 500]))):
+                out[(system, sid)] = rid
+    return out
+
+
+@cache
+def _insert_returning_id(model, columns: frozenset):
+    table = model.__table__
+    return table.insert().returning(table.c.id)
+
+
+def insert_row(s: Session, model, values: dict) -> int:
+    """One INSERT … RETURNING id, the statement built once per column set and the values bound as parameters
+    (no ORM unit of work, no per-call statement construction)."""
+    return s.execute(_insert_returning_id(model, frozenset(values)), values).scalar_one()
+
+
+@cache
+def _blank(model) -> dict:
+    return {c.key: None for c in model.__table__.columns}
+
+
+def stored_row(model, values: dict) -> SimpleNamespace:
+    """A plain read-only stand-in for a row just inserted (every column, unset ones None): renders like the row
+    without the cost of an ORM instance."""
+    return SimpleNamespace(**{**_blank(model), **values})
+
+
+_COMPONENT_INSERT = ObservationComponent.__table__.insert()
+
+
+def component_rows(observation_id: int, comps: list[dict]) -> list[dict]:
+    return [{**_blank(ObservationComponent), "observation_id": observation_id, "seq": i + 1, **c}
+            for i, c in enumerate(comps)]
+
+
+def insert_components(s: Session, observation_id: int, comps: list[dict]) -> None:
+    s.execute(_COMPONENT_INSERT, component_rows(observation_id, comps))
+
+
+def insert_component_rows(s: Session, rows: list[dict]) -> None:
+    s.execute(_COMPONENT_INSERT, rows)
+
+
+def insert_rows(s: Session, model, rows: list[dict]) -> None:
+    """Many rows with every column given (ids included) in one executemany (a multi-row INSERT)."""
+    s.execute(model.__table__.insert(), rows)
+
+
+def next_ids(s: Session, model, n: int) -> list[int]:
+    """``n`` ids from the table's sequence (PostgreSQL), in one round trip; returned last-first for pop()."""
+    table = model.__tablename__
+    ids = s.scalars(text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"),
+                    {"n": n}).all()
+    return sorted(ids, reverse=True)
 
 
 def get(s: Session, model, rid: int):

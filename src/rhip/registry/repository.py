@@ -178,6 +178,10 @@ def get_division(s: Session, code: str) -> Division | None:
     return s.get(Division, code)
 
 
+def divisions(s: Session, codes: set[str]) -> list[Division]:
+    return list(s.scalars(select(Division).where(Division.code.in_(codes))))
+
+
 def list_divisions(s: Session, *, parent: str | None, level: str | None, offset: int, limit: int
                    ) -> tuple[list[Division], int]:
     c = []

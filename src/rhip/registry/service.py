@@ -202,6 +202,11 @@ def _mpi_match(s: Session, who: Principal, r: Resident, *, created: bool) -> Non
     on_resident_written(s, who, r, created=created)
 
 
+# Called as hook(session, principal, resident) before a resident's row changes (the FHIR layer keeps the
+# superseded Patient version for vread/_history; registered by rhip.fhir.history).
+BEFORE_RESIDENT_UPDATE: list = []
+
+
 UPDATABLE = ("name", "id_number", "sex", "birth_date", "ethnicity", "phone", "phone2", "relation_to_head",
              "village_code", "address", "hukou_local", "usual_local", "status", "status_date", "disability",
              "disability_grade", "poverty_registered", "fp_special_family")
@@ -231,6 +236,8 @@ def update_resident(s: Session, who: Principal, resident_id: int, changes: dict,
     changed = sorted(k for k, v in values.items() if getattr(r, k) != v)
     if not changed:
         return r
+    for hook in BEFORE_RESIDENT_UPDATE:
+        hook(s, who, r)
     values["updated_at"] = clock.now()
     if repo.bump_version(s, r.id, r.version, values) != 1:
         s.refresh(r)

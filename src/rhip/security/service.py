@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -86,7 +87,15 @@ def principal_for(s: Session, user: User, *, channel: str, client_addr: str | No
 
 def audit(s: Session, who: Principal, action: str, *, outcome: str = "ok", resident_ids: list[int] | None = None,
           detail: dict | None = None) -> int:
-    """Append one audit event (and its subjects) inside the caller's transaction."""
+    """Append one audit event (and its subjects) inside the caller's transaction. Inside ``batched_audit``
+    the event is collected instead (returns 0) and written with the others of its kind at the end."""
+    batch = s.info.get(_BATCH)
+    if batch is not None and batch[0] is who:
+        ids_, details = batch[1].setdefault((action, outcome), (set(), []))
+        ids_.update(resident_ids or [])
+        if detail:
+            details.append(detail)
+        return 0
     ids = sorted(set(resident_ids or []))
     return repo.insert_audit(s, {
         "at": clock.now(), "user_id": who.user_id, "username": who.username, "role": who.role,
@@ -94,6 +103,28 @@ def audit(s: Session, who: Principal, action: str, *, outcome: str = "ok", resid
         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
         "resident_count": len(ids),
     }, ids)
+
+
+_BATCH = "rhip.audit_batch"
+
+
+@contextmanager
+def batched_audit(s: Session, who: Principal, **context):
+    """Within the block, ``who``'s audit events are collected and, when the block succeeds, written as one
+    event per (action, outcome) with all its subjects and every detail (``{"items": [...], **context}``).
+    For one all-or-nothing unit such as a FHIR transaction: if it fails, nothing was written anyway."""
+    if s.info.get(_BATCH) is not None:  # already batching (nested): the outer block writes
+        yield
+        return
+    collected: dict = {}
+    s.info[_BATCH] = (who, collected)
+    try:
+        yield
+    finally:
+        s.info.pop(_BATCH, None)
+    for (action, outcome), (ids, details) in collected.items():
+        audit(s, who, action, outcome=outcome, resident_ids=list(ids),
+              detail={**context, "count": len(details), "items": details} if details else context or None)
 
 
 # ---------------------------------------------------------------- users
