@@ -1,7 +1,7 @@
 """mpi
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-23 15:21:03.951839
 """
 from alembic import op
