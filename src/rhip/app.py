@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(security_router)
     app.include_router(registry_router)
+    from rhip.programs.endpoints import router as programs_router
+
+    app.include_router(programs_router)
     mount_console(app)
     mount_fhir(app)
 
