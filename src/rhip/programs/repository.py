@@ -195,9 +195,11 @@ def _worklist_conditions(q: WorklistQuery, scope: Scope) -> list[ColumnElement[b
         or_(Enrollment.end_date.is_(None), Enrollment.end_date >= q.as_of),
         # An overdue item is history once a later item of the same service was done or has itself closed:
         # the doctor sees the latest missed visit, not every missed quarter.
+        # (Elderly: last year's missed annual service is history as soon as this year's is open.)
         ~exists().where(later.enrollment_id == i.enrollment_id, later.service == i.service,
                         later.window_start > i.window_end, later.window_start <= q.as_of,
-                        or_(and_(later.done_on.is_not(None), later.done_on <= q.as_of), later.window_end < q.as_of)),
+                        or_(and_(later.done_on.is_not(None), later.done_on <= q.as_of), later.window_end < q.as_of,
+                            i.program == "elderly")),
     ]
     sf = scope_filter(scope)
     if sf is not None:

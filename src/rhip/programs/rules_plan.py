@@ -64,7 +64,8 @@ def plan(program: str, *, anchor: date | None, facts: Mapping[str, Any], start: 
          through: date, plan_from: date | None = None) -> list[PlannedItem]:
     """The items of one enrolment. Chronic/elderly items are planned for the calendar years from
     ``plan_from``'s (default: the start's) through ``through``'s, never before the first schedule version took
-    effect. Sorted by window start."""
+    effect; items of any programme whose window closed before ``plan_from`` are not planned (the platform
+    manages from then on). Sorted by window start."""
     f = _facts_for(program, anchor, facts, start, end)
     out: list[PlannedItem] = []
     if program in CHRONIC or program == "elderly":
@@ -84,6 +85,8 @@ def plan(program: str, *, anchor: date | None, facts: Mapping[str, Any], start: 
                                    v.window_end))
     if program == "elderly":
         out = [i for i in out if i.window_end >= start]
+    if plan_from is not None:  # the platform manages from then: visits that closed before are not planned
+        out = [i for i in out if i.window_end >= plan_from]
     if end is not None:
         out = [i for i in out if i.window_start <= end]
     return sorted(out, key=lambda i: (i.window_start, i.kind))

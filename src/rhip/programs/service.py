@@ -218,7 +218,11 @@ def record_followup(s: Session, who: Principal, resident_id: int, program: str, 
     repo.mark_done(s, [i.id for i in chosen], visit_date, row.id)
     if decision["next_step"]:
         extra = recheck_item(program, visit_date, decision["next_step"], decision["next_visit_due"])
-        if extra is not None:
+        same = [i for i in items if extra is not None and i.kind == extra.kind and i.window_start == extra.window_start]
+        if same:  # a second follow-up the same day: its decision replaces the first one's
+            same[0].due_date, same[0].window_end, same[0].status, same[0].done_on = (
+                extra.due_date, extra.window_end, "scheduled", None)
+        elif extra is not None:
             s.add(ProgramItem(enrollment_id=enrollment.id, resident_id=resident_id, program=program, kind=extra.kind,
                               name_zh=extra.name_zh, service=extra.service, due_date=extra.due_date,
                               window_start=extra.window_start, window_end=extra.window_end, status="scheduled"))

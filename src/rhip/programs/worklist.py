@@ -9,7 +9,8 @@ Without ``org`` the list covers the user's whole scope. The user's scope always 
 
 A row is one open scheduled visit of one enrolment. Status as of the date: *overdue* (window closed; the
 latest missed visit of each kind only — an older one is history once a later one was done or has also
-closed; windows closed more than ``lookback_days`` ago are left out), *due* (window open), *upcoming*
+closed — for the elderly's annual service, once this year's is open; windows closed more than
+``lookback_days`` ago are left out), *due* (window open), *upcoming*
 (window opens within ``horizon_days``). Order: overdue (longest first), due (closing soonest; rechecks after
 an adjustment or referral first), upcoming.
 """
