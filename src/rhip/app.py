@@ -43,6 +43,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from rhip.programs.endpoints import router as programs_router
 
     app.include_router(programs_router)
+    from rhip.programs.fhir_endpoints import router as programs_fhir_router
+
+    app.include_router(programs_fhir_router)  # before the generic /fhir/{rtype} routes
     mount_console(app)
     mount_fhir(app)
 
