@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from rhip.programs.fhir_endpoints import router as programs_fhir_router
 
     app.include_router(programs_fhir_router)  # before the generic /fhir/{rtype} routes
+    from rhip.programs.console import router as programs_console_router
+
+    app.include_router(programs_console_router)  # before the console's catch-all page
     mount_console(app)
     mount_fhir(app)
 

@@ -28,8 +28,8 @@ from rhip.programs import facts as facts_service
 from rhip.programs import repository as repo
 from rhip.programs.forms import ADHERENCE, PAEDIATRIC_RANGES, WAYS, fields_of
 from rhip.programs.models import PROGRAM_LABELS, PROGRAMS, FollowUp, ProgramItem
-from rhip.programs.rules_chronic import assess_smi, classify_diabetes, classify_hypertension
-from rhip.programs.rules_common import NextStep, Reason
+from rhip.programs.rules_chronic import assess_smi, classify_diabetes, classify_hypertension, danger_sign_codes
+from rhip.programs.rules_common import Reason, load_schedule
 from rhip.programs.rules_maternal import assess_pregnancy_risk
 from rhip.programs.rules_plan import match_item, recheck_item
 from rhip.programs.rules_validation import MEASUREMENT_RANGES, Range, validate_followup
@@ -71,6 +71,11 @@ def _check_form(program: str, form: dict[str, Any], resident_birth: date, visit_
                     raise ValueError
             except ValueError:
                 errors.append(FieldError(name, "not_an_integer", f"{zh}应为非负整数", f"{en} must be a whole number ≥ 0"))
+    if form.get("danger_signs") and program in ("hypertension", "diabetes"):
+        try:
+            danger_sign_codes(load_schedule(program, visit_date), form["danger_signs"])
+        except ValueError:
+            errors.append(FieldError("danger_signs", "choice", "危急情况的取值无效", "unknown danger sign"))
     ranges = None
     if program == "child":
         ranges = {k: Range(lo, hi, unit, MEASUREMENT_RANGES[k].zh, MEASUREMENT_RANGES[k].en)
