@@ -30,8 +30,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from rhip.programs.rules_chronic import assess_smi, classify_diabetes, classify_hypertension
-from rhip.programs.rules_common import age_on
+from rhip.programs.rules_chronic import (
+    DiabetesFollowUp, HypertensionFollowUp, assess_smi, classify_diabetes, classify_hypertension,
+)
+from rhip.programs.rules_common import age_on, load_schedule
 from rhip.programs.rules_enrollment import ConditionFact, PersonFacts, desired_enrollments
 from rhip.programs.rules_maternal import assess_pregnancy_risk
 from rhip.programs.rules_plan import match_item, plan, recheck_item, schedule_version
@@ -197,8 +199,7 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
              stats) -> None:
     program = d.program
     through = date(w.end.year + 1, 12, 31)
-    planned = plan(program, anchor=d.anchor_date, facts=d.facts, start=d.start_date, end=d.end_date, through=through,
-                   plan_from=w.start)
+    planned = _plan(program, d.anchor_date, d.facts, d.start_date, d.end_date, through, w.start)
     items = [Item(eid * 64 + j, p.kind, p.name_zh, p.service, p.due_date, p.window_start, p.window_end)
              for j, p in enumerate(planned[:40])]
     next_item = len(items)
@@ -267,14 +268,12 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
         if glu is not None:
             form["fasting_glucose"] = glu
         signs = ("severe_headache_dizziness",) if sbp and sbp >= 180 and rng.random() < 0.3 else ()
-        if program == "hypertension":
-            a = classify_hypertension({"visit_date": day, "sbp": int(sbp), "dbp": int(dbp), "age": age,
-                                       "danger_signs": signs, "previous_control": previous,
-                                       "adverse_reaction": rng.random() < 0.01})
+        if program == "hypertension" and sbp is not None and dbp is not None:
+            a = classify_hypertension(HypertensionFollowUp(day, int(sbp), int(dbp), age, rng.random() < 0.01, False,
+                                                           signs, previous), schedule=_schedule(program, day))
         elif program == "diabetes" and glu is not None:
-            a = classify_diabetes({"visit_date": day, "fasting_glucose": glu, "sbp": sbp and int(sbp),
-                                   "dbp": dbp and int(dbp), "previous_control": previous,
-                                   "adverse_reaction": rng.random() < 0.01})
+            a = classify_diabetes(DiabetesFollowUp(day, glu, sbp and int(sbp), dbp and int(dbp), rng.random() < 0.01,
+                                                   False, (), previous), schedule=_schedule(program, day))
         elif program == "smi":
             risk = max(0, min(5, risk + (1 if rng.random() < 0.08 else -1 if rng.random() < 0.3 else 0)))
             s = assess_smi(day, risk)
@@ -328,6 +327,32 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
                                   ("cancelled" if d.end_date and it.window_start > d.end_date else "scheduled"),
                                   it.done_on, it.followup_id))
         stats.items += 1
+
+
+_PLANS: dict[tuple, list] = {}
+_SCHEDULES: dict[tuple, object] = {}
+
+
+def _schedule(program: str, day: date):
+    key = (program, day.year)  # schedule versions here change on 1 January at most
+    if key not in _SCHEDULES:
+        _SCHEDULES[key] = load_schedule(program, date(day.year, 12, 31))
+    return _SCHEDULES[key]
+
+
+def _plan(program: str, anchor, facts, start: date, end, through: date, plan_from: date) -> list:
+    """``rules_plan.plan``, memoised: chronic and elderly plans depend on the start only inside the window."""
+    if program in ("hypertension", "diabetes", "smi", "elderly"):
+        key = (program, max(start, plan_from), end, through)
+    else:
+        key = (program, anchor, tuple(sorted(facts.items())), start, end, through)
+    got = _PLANS.get(key)
+    if got is None:
+        if len(_PLANS) > 50_000:
+            _PLANS.clear()
+        got = _PLANS[key] = plan(program, anchor=anchor, facts=facts, start=start, end=end, through=through,
+                                 plan_from=plan_from)
+    return got
 
 
 def _encounter(rows: Rows, enc_id: int, rid: int, org, doc, start: datetime, kind, program: str, form: dict,

@@ -47,13 +47,13 @@ def _chunk(s: Session, last: int, w: programs.Window) -> list[tuple]:
                             .where(Resident.id > last, Resident.source == "synth").order_by(Resident.id).limit(CHUNK)))
     if not people:
         return []
-    lo, hi = people[0][0], people[-1][0]
+    ids = [p[0] for p in people]  # ids are not contiguous (partitioned): select by id, not by range
     conds: dict[int, list[tuple]] = defaultdict(list)
     for rid, cid, code, onset, recorded, status in s.execute(
             select(Condition.resident_id, Condition.id, Condition.code, Condition.onset_date, Condition.recorded_date,
-                   Condition.clinical_status).where(Condition.resident_id.between(lo, hi))):
+                   Condition.clinical_status).where(Condition.resident_id.in_(ids))):
         conds[rid].append((cid, code, onset, recorded, status))
-    in_window = and_(Encounter.resident_id.between(lo, hi), Encounter.kind.in_(("followup", "physical_exam")),
+    in_window = and_(Encounter.resident_id.in_(ids), Encounter.id < programs.ID_BASE, Encounter.kind.in_(("followup", "physical_exam")),
                      Encounter.period_start >= w.covered_from, Encounter.period_start < w.covered_to)
     encs = list(s.execute(select(Encounter.id, Encounter.resident_id, Encounter.period_start, Encounter.kind,
                                  Encounter.org_id, Encounter.practitioner_id).where(in_window)))
@@ -62,11 +62,11 @@ def _chunk(s: Session, last: int, w: programs.Window) -> list[tuple]:
             select(Observation.encounter_id, ObservationComponent.code, ObservationComponent.value)
             .join(ObservationComponent, ObservationComponent.observation_id == Observation.id)
             .join(Encounter, Encounter.id == Observation.encounter_id)
-            .where(in_window, Observation.code == "85354-9")):
+            .where(in_window, Observation.resident_id.in_(ids), Observation.code == "85354-9")):
         values[eid][code] = value
     for eid, value in s.execute(select(Observation.encounter_id, Observation.value)
                                 .join(Encounter, Encounter.id == Observation.encounter_id)
-                                .where(in_window, Observation.code == "1558-6")):
+                                .where(in_window, Observation.resident_id.in_(ids), Observation.code == "1558-6")):
         values[eid]["glucose"] = value
     visits: dict[int, list[tuple]] = defaultdict(list)
     for eid, rid, start, kind, org, doc in encs:
