@@ -249,14 +249,18 @@ def worklist_order(q: WorklistQuery):
 def worklist(s: Session, q: WorklistQuery, scope: Scope, *, offset: int = 0, limit: int | None = None
              ) -> tuple[list[tuple], int]:
     """One page of worklist rows (see WORKLIST_COLUMNS) and the total."""
-    rows_q = _worklist_select(q, scope, WORKLIST_COLUMNS).order_by(*worklist_order(q)).offset(offset)
+    # the total rides along as a window function: one pass instead of a second counting query
+    rows_q = (_worklist_select(q, scope, WORKLIST_COLUMNS + (func.count().over().label("total"),))
+              .order_by(*worklist_order(q)).offset(offset))
     if limit is not None:
         rows_q = rows_q.limit(limit)
     rows = list(s.execute(rows_q))
-    if offset == 0 and (limit is None or len(rows) < limit):
-        return rows, len(rows)
+    if rows:
+        return [r[:-1] for r in rows], rows[0][-1]
+    if offset == 0:
+        return [], 0
     total = s.scalar(select(func.count()).select_from(_worklist_select(q, scope, (ProgramItem.id,)).subquery()))
-    return rows, total
+    return [], total
 
 
 def worklist_stream(s: Session, q: WorklistQuery, scope: Scope, batch: int = 10000) -> Iterator[list[tuple]]:
