@@ -106,7 +106,8 @@ def match_item(items: list[Any], visit_date: date, kind: str | None) -> list[Any
 
     * ``kind`` given: the open item of that kind whose window is nearest the visit (late or early visits of a
       point item still count, as in ``visits_due``), plus any open recheck started before the visit;
-    * otherwise the open main visit whose window contains the date, plus any open recheck started before it.
+    * otherwise — or when the named item is a calendar period (or a recheck) that does not contain the date —
+      the open main visit whose window contains the date, plus any open recheck started before it.
     Calendar-period items (chronic quarters, elderly years) only count inside their window.
     """
     rechecks = [i for i in items if i.service == "recheck" and i.window_start <= visit_date]
@@ -119,7 +120,7 @@ def match_item(items: list[Any], visit_date: date, kind: str | None) -> list[Any
             chosen = period[0]
         elif same and not _period_kind(kind):
             chosen = min(same, key=lambda i: abs((i.window_start - visit_date).days))
-    else:
+    if chosen is None and not (kind and not _period_kind(kind) and not kind.endswith(".recheck")):
         inside = [i for i in main if i.service == "visit" and i.window_start <= visit_date <= i.window_end]
         chosen = min(inside, key=lambda i: i.window_start) if inside else None
     return ([chosen] if chosen else []) + rechecks

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue as queue_mod
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, and_, select
@@ -36,6 +37,7 @@ class StagedPrograms:
     paths: list[Path]
     stats: programs.ProgramStats
     window: programs.Window
+    timings: dict = field(default_factory=dict)
 
     def attach(self) -> dict[str, Path]:
         return {f"prog{i}": p for i, p in enumerate(self.paths)} if self.dialect == "sqlite" else {}
@@ -77,6 +79,7 @@ def _chunk(s: Session, last: int, w: programs.Window) -> list[tuple]:
 
 
 def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=None) -> StagedPrograms:
+    t0 = time.perf_counter()
     w = programs.Window.for_year(profile.as_of_year)
     fac = facilities(db)
     if not fac.county:
@@ -134,21 +137,31 @@ def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=Non
             p.join(timeout=30)
             if p.is_alive():
                 p.terminate()
-    return StagedPrograms(db.dialect, paths, stats, w)
+    return StagedPrograms(db.dialect, paths, stats, w, {"generate_s": round(time.perf_counter() - t0, 1)})
 
 
 def load(conn: Connection, staged: StagedPrograms) -> int:
-    from rhip.programs import facts
-
     written = 0
+    t0 = time.perf_counter()
     for i, path in enumerate(staged.paths):
         for table in TABLES:
             written += load_staged(conn, table, programs.STAGED[table.name], path, f"prog{i}")
     for table in TABLES:
         if table.name != "observation_component":
             reset_sequence(conn, table)
+    staged.timings["load_s"] = round(time.perf_counter() - t0, 1)
+    return written
+
+
+def refresh_facts(conn: Connection, staged: StagedPrograms) -> int:
+    """The indicator facts of each year of the window (after the indexes are rebuilt: they are read here)."""
+    from rhip.programs import facts
+
+    t0 = time.perf_counter()
+    written = 0
     with Session(bind=conn) as s:
         for year in range(staged.window.start.year, staged.window.end.year + 1):
             written += facts.refresh(s, year, until=staged.window.end)
         s.flush()
+    staged.timings["facts_s"] = round(time.perf_counter() - t0, 1)
     return written

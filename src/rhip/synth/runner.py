@@ -114,10 +114,13 @@ def _programs_load(conn: Connection, profile: Profile, seed: int, staged, progre
                    ) -> tuple[int, dict]:
     from rhip.synth import programs_stage
 
+    t0 = time.perf_counter()
     with _bulk_load(conn, list(programs_stage.TABLES)):
         rows = programs_stage.load(conn, staged)
+    staged.timings["load_and_index_s"] = round(time.perf_counter() - t0, 1)
     analyze(conn)
-    return rows, asdict(staged.stats)
+    rows += programs_stage.refresh_facts(conn, staged)
+    return rows, asdict(staged.stats) | staged.timings
 
 
 STAGES: dict[str, Stage] = {
