@@ -230,3 +230,25 @@ def test_facts_summary(client, db, enrolled):
                                                    headers=auth(c, "admin")).json()}
     assert summary["hypertension"] == {"program": "hypertension", "managed": 1, "managed_per_spec": 1,
                                        "controlled": 1}
+
+
+def test_writing_facts_recomputes_enrolment(client, db, county):
+    """A diagnosis written through the records API enrols at once; a recorded death ends the enrolments."""
+    c = county
+    h = auth(c, "village_doctor")
+    r = client.post("/fhir/Condition", headers={**h, "Content-Type": "application/fhir+json"}, json={
+        "resourceType": "Condition", "subject": {"reference": f"Patient/{c.residents['wang']}"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "E11.9"}]},
+        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                       "code": "active"}]},
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                  "code": "problem-list-item"}]}],
+        "onsetDateTime": "2025-09-01", "recordedDate": "2025-09-01"})
+    assert r.status_code == 201, r.text
+    got = programs_of(db, c.residents["wang"])
+    assert got["diabetes"].basis == "auto" and got["diabetes"].source_ref == f"Condition/{r.json()['id']}"
+    r = client.patch(f"/api/residents/{c.residents['wang']}", headers=auth(c, "admin"),
+                     json={"status": "deceased", "status_date": "2026-01-05"})
+    assert r.status_code == 200, r.text
+    assert {(p, e.status, e.end_reason) for p, e in programs_of(db, c.residents["wang"]).items()} == {
+        ("diabetes", "ended", "death"), ("elderly", "ended", "death")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from rhip.kit import clock
+from rhip.kit import clock, events
 from rhip.kit.errors import FieldError, NotFound, OutOfScope, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.records import repository as repo
@@ -76,6 +76,8 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
         s.flush()
     audit(s, who, f"{resource_type.lower()}.{'create' if created else 'update'}", resident_ids=[row.resident_id],
           detail={"id": row.id, "source": f"{row.source_system}|{row.source_id}"})
+    if resource_type == "Condition":  # a diagnosis may enrol the resident in a programme (or end one)
+        events.publish(s, who, events.FACTS_CHANGED, resident_ids=[row.resident_id])
     return row, created
 
 

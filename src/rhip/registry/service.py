@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from rhip.kit import clock
+from rhip.kit import clock, events
 from rhip.kit.errors import FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
 from rhip.kit.idcard import SEX_LABELS, check_id_number, normalize
 from rhip.kit.pagination import Page, PageRequest
@@ -191,6 +191,7 @@ def create_resident(s: Session, who: Principal, data: dict, *, source: str = "ap
     r = _new_resident(s, clean, source=source)
     s.flush()
     audit(s, who, "resident.create", resident_ids=[r.id], detail={"record_no": r.record_no})
+    events.publish(s, who, events.FACTS_CHANGED, resident_ids=[r.id])  # a birth, an elderly person: programmes
     return r
 
 
@@ -229,6 +230,8 @@ def update_resident(s: Session, who: Principal, resident_id: int, changes: dict,
         raise PreconditionFailed(r.version)
     s.refresh(r)
     audit(s, who, "resident.update", resident_ids=[r.id], detail={"fields": changed, "version": r.version})
+    if {"status", "status_date", "birth_date"} & set(changed):  # death, moving out, age: programmes follow
+        events.publish(s, who, events.FACTS_CHANGED, resident_ids=[r.id])
     return r
 
 
