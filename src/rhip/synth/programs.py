@@ -214,7 +214,9 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
         p = ADHERENCE["elderly.tcm"] if it.kind == "elderly.tcm" else base_p
         if rng.random() >= p:
             continue
-        lo = max(it.window_start, d.start_date)
+        lo = max(it.window_start, d.start_date, w.start)  # the platform's history starts at w.start
+        if lo > it.window_end:
+            continue
         day = lo + timedelta(days=int(rng.random() * ((it.window_end - lo).days + 1)))
         if program in ("child", "pregnancy", "tb") and rng.random() < LATE_SHARE:
             day = it.window_end + timedelta(days=1 + int(rng.random() * 25))
