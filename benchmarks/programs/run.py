@@ -148,11 +148,12 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--dir", default=None, help="where the SQLite database goes (default: the temp directory)")
     args = ap.parse_args()
     print(f"benchmark programs · {machine()} · demo county, {args.residents:,} usual residents")
     print(f"{'backend':<11}{'case':<28}{'n':>5}{'p50 ms':>8}{'p95 ms':>8}")
     if args.backend in ("sqlite", "both"):
-        bench("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='rhip-bench-')}/rhip.db", args)
+        bench("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='rhip-programs-bench-', dir=args.dir)}/rhip.db", args)
     if args.backend in ("postgresql", "both"):
         bench("postgresql", fresh_pg_database(os.environ["RHIP_TEST_PG_URL"]), args)
 
