@@ -12,7 +12,7 @@ from rhip.programs.models import Enrollment
 from rhip.registry.models import Team
 from tests.cli.test_cli import rhip
 from tests.factories import V11, auth
-from tests.programs.test_service_api import enrolled, post_followup  # noqa: F401 - fixture
+from tests.programs.support import post_followup
 
 
 def test_cli_due_json_and_csv(db, enrolled, tmp_path):

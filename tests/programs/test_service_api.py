@@ -3,42 +3,19 @@ on both engines."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from rhip.programs import enrollment as enrol
-from rhip.programs.models import Enrollment, FollowUp, ProgramFact, ProgramItem
-from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
+from rhip.programs.models import FollowUp, ProgramFact, ProgramItem
+from rhip.records.models import Encounter, Observation, ObservationComponent
 from rhip.registry.models import Resident, Team
 from rhip.security.models import AuditEvent
 from rhip.security.service import system_principal
 from tests.factories import V11, auth
-
-ON = date(2026, 3, 1)
-
-
-def add_condition(db, resident_id: int, code: str, onset: date, cid: str = "c1") -> None:
-    now = datetime(2026, 1, 1)
-    with db.unit_of_work() as s:
-        s.add(Condition(resident_id=resident_id, source_system="test", source_id=cid, version=1, created_at=now,
-                        updated_at=now, code_system="http://hl7.org/fhir/sid/icd-10", code=code, display=code,
-                        category="problem-list-item", clinical_status="active", verification_status="confirmed",
-                        onset_date=onset, recorded_date=onset))
-
-
-@pytest.fixture
-def enrolled(db, county):
-    add_condition(db, county.residents["zhang"], "I10", date(2019, 4, 2))
-    with db.unit_of_work() as s:
-        enrol.recompute(s, system_principal("test"), list(county.residents.values()), on=ON)
-    return county
-
-
-def programs_of(db, resident_id: int) -> dict[str, Enrollment]:
-    with db.read_only() as s:
-        return {e.program: e for e in s.scalars(select(Enrollment).where(Enrollment.resident_id == resident_id))}
+from tests.programs.support import ON, post_followup, programs_of
 
 
 def test_automatic_enrolment_from_the_facts(db, enrolled):
@@ -63,13 +40,6 @@ def test_automatic_enrolment_from_the_facts(db, enrolled):
         enrol.recompute(s, system_principal("test"), [c.residents["wang"]], on=ON)
     e = programs_of(db, c.residents["wang"])["elderly"]
     assert (e.status, e.end_date, e.end_reason) == ("ended", date(2026, 2, 10), "death")
-
-
-def post_followup(client, county, resident: str, program: str, visit: str, answers: dict, who="village_doctor",
-                  **extra):
-    return client.post("/api/programs/followups", headers=auth(county, who), json={
-        "resident_id": county.residents[resident], "program": program, "visit_date": visit,
-        "answers": {"way": "clinic", "adherence": "regular", **answers}, **extra})
 
 
 @pytest.mark.parametrize("answers, field, fragment", [

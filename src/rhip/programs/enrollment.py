@@ -87,7 +87,6 @@ def reconcile(s: Session, resident_ids: list[int], on: date, *, actor: str, sinc
     for e in repo.enrollments_of(s, resident_ids):
         existing[e.resident_id].append(e)
     now = clock.now()
-    through = plan_through(on)
     ch = Changes()
     for rid, (person, _village) in people.items():
         desired = desired_enrollments(person, on)
