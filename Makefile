@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo setup test bench bench-synth bench-registry bench-fhir clean
+.PHONY: demo setup test bench bench-synth bench-registry bench-fhir bench-programs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/test.sh $(PYTEST_ARGS)
 
-bench: bench-synth bench-registry bench-fhir
+bench: bench-synth bench-registry bench-fhir bench-programs
 
 bench-synth: $(STAMP)
 	bash scripts/with-pg.sh $(PY) benchmarks/synth/run.py $(BENCH_ARGS)
@@ -34,6 +34,9 @@ bench-registry: $(STAMP)
 
 bench-fhir: $(STAMP)
 	bash scripts/with-pg.sh $(PY) benchmarks/fhir/run.py $(BENCH_ARGS)
+
+bench-programs: $(STAMP)
+	bash scripts/with-pg.sh $(PY) benchmarks/programs/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -46,6 +46,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from rhip.mpi.console import router as mpi_console
 
     app.include_router(mpi_console)  # before mount_console: its catch-all /console/{rest} would shadow it
+    from rhip.programs.endpoints import router as programs_router
+
+    app.include_router(programs_router)
+    from rhip.programs.fhir_endpoints import router as programs_fhir_router
+
+    app.include_router(programs_fhir_router)  # before the generic /fhir/{rtype} routes
+    from rhip.programs.console import router as programs_console_router
+
+    app.include_router(programs_console_router)  # before the console's catch-all page
     mount_console(app)
     mount_fhir(app)
 

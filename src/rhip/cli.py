@@ -22,6 +22,9 @@ app.add_typer(fhir_app, name="fhir")
 from rhip.mpi.cli_online import app as mpi_online_app  # noqa: E402  (joined with mpi/cli.py at merge)
 
 app.add_typer(mpi_online_app, name="mpi")
+from rhip.programs.cli import programs_app  # noqa: E402
+
+app.add_typer(programs_app, name="programs")
 out = Console()
 err = Console(stderr=True)
 

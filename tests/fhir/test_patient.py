@@ -39,7 +39,8 @@ def test_capability_statement_lists_exactly_what_works(client):
     resources = {r["type"]: r for r in cs["rest"][0]["resource"]}
     assert set(resources) == {"Patient", "Encounter", "Condition", "Observation", "Immunization",
                               "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "DiagnosticReport",
-                              "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location"}
+                              "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location",
+                              "EpisodeOfCare", "CarePlan"}
     assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "vread", "history-instance",
                                                                          "search-type", "create", "update"}
     assert {i["code"] for i in resources["Encounter"]["interaction"]} == {"read", "vread", "history-instance",

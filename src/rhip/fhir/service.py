@@ -450,6 +450,9 @@ def capability_statement(base: str) -> dict:
     from rhip.fhir.registry_resources import CAPABILITY as REGISTRY_CAPABILITY
 
     resources += REGISTRY_CAPABILITY
+    from rhip.programs.fhir import CAPABILITY as PROGRAM_CAPABILITY  # EpisodeOfCare, CarePlan
+
+    resources += PROGRAM_CAPABILITY
     return {
         "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": datetime.now(timezone.utc).date().isoformat(), "fhirVersion": "4.0.1",

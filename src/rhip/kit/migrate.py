@@ -14,6 +14,7 @@ def import_all_models() -> None:
     """Import every domain's tables so that Base.metadata knows them."""
     import rhip.fhir.models  # noqa: F401
     import rhip.mpi.models  # noqa: F401
+    import rhip.programs.models  # noqa: F401
     import rhip.records.models  # noqa: F401
     import rhip.records.models_immunization  # noqa: F401
     import rhip.records.models_medication  # noqa: F401

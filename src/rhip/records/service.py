@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from rhip.kit import clock
+from rhip.kit import clock, events
 from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.records import repository as repo
@@ -245,6 +245,8 @@ def upsert(s: Session, who: Principal, resource_type: str, fields: dict, compone
             cache.encounters[row.id] = row.resident_id
     audit(s, who, f"{resource_type.lower()}.{'create' if created else 'update'}", resident_ids=[row.resident_id],
           detail={"id": row.id, "source": f"{row.source_system}|{row.source_id}"})
+    if resource_type == "Condition":  # a diagnosis may enrol the resident in a programme (or end one)
+        events.publish(s, who, events.FACTS_CHANGED, resident_ids=[row.resident_id])
     return row, created
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from rhip.kit import clock
+from rhip.kit import clock, events
 from rhip.kit.errors import FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
 from rhip.kit.idcard import SEX_LABELS, check_id_number, normalize
 from rhip.kit.pagination import Page, PageRequest
@@ -192,6 +192,7 @@ def create_resident(s: Session, who: Principal, data: dict, *, source: str = "ap
     s.flush()
     audit(s, who, "resident.create", resident_ids=[r.id], detail={"record_no": r.record_no})
     _mpi_match(s, who, r, created=True)
+    events.publish(s, who, events.FACTS_CHANGED, resident_ids=[r.id])  # a birth, an elderly person: programmes
     return r
 
 
@@ -246,6 +247,8 @@ def update_resident(s: Session, who: Principal, resident_id: int, changes: dict,
     audit(s, who, "resident.update", resident_ids=[r.id], detail={"fields": changed, "version": r.version})
     if set(changed) & {"name", "id_number", "sex", "birth_date", "phone", "phone2", "village_code"}:
         _mpi_match(s, who, r, created=False)
+    if {"status", "status_date", "birth_date"} & set(changed):  # death, moving out, age: programmes follow
+        events.publish(s, who, events.FACTS_CHANGED, resident_ids=[r.id])
     return r
 
 

@@ -18,12 +18,13 @@ ROLES: dict[str, tuple[str, str]] = {
 # Permissions per role. Resident data is always further limited by the user's scope.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "administrator": frozenset({"resident.read", "resident.write", "registry.read", "registry.write",
-                                "users.manage", "audit.read", "mpi.review"}),
-    "commission_manager": frozenset({"resident.read", "registry.read", "audit.read"}),
-    "township_staff": frozenset({"resident.read", "resident.write", "registry.read", "mpi.review"}),
-    "village_doctor": frozenset({"resident.read", "resident.write", "registry.read"}),
+                                "users.manage", "audit.read", "mpi.review", "program.read", "program.write"}),
+    "commission_manager": frozenset({"resident.read", "registry.read", "audit.read", "program.read"}),
+    "township_staff": frozenset({"resident.read", "resident.write", "registry.read", "mpi.review", "program.read",
+                                 "program.write"}),
+    "village_doctor": frozenset({"resident.read", "resident.write", "registry.read", "program.read", "program.write"}),
     "hospital_doctor": frozenset({"resident.read", "resident.write", "registry.read"}),
-    "cdc_staff": frozenset({"resident.read", "registry.read"}),
+    "cdc_staff": frozenset({"resident.read", "registry.read", "program.read"}),
     "supervision_staff": frozenset({"registry.read"}),
     "resident": frozenset(),
 }
@@ -32,6 +33,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 NAVIGATION = (
     ("/console/", "首页", "Home", None),
     ("/console/residents", "居民档案", "Residents", "resident.read"),
+    ("/console/worklist", "随访工作清单", "Worklist", "program.read"),
     ("/console/mpi/reviews", "疑似重复档案", "Duplicate review", "mpi.review"),
     ("/console/organizations", "医疗卫生机构", "Organizations", "registry.read"),
     ("/console/teams", "家庭医生团队", "Family-doctor teams", "registry.read"),

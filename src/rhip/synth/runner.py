@@ -84,7 +84,8 @@ LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org",
                  "household", "resident", "village_counter", "encounter", "condition", "observation",
                  "observation_component", "immunization", "allergy_intolerance", "medication_request",
                  "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference",
-                 "mpi_link", "mpi_review")
+                 "mpi_link", "mpi_review", "program_enrollment", "program_item",
+                 "program_followup")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
     from rhip.synth import history
@@ -104,11 +105,33 @@ def _clinical_load(conn: Connection, profile: Profile, seed: int, staged, progre
     return rows, asdict(staged.stats)
 
 
+def _programs_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
+    from rhip.synth import programs_stage
+
+    total = expected_people_rows(profile)
+    return programs_stage.stage(db, profile, seed, workdir,
+                                progress=(lambda n: progress("programs", n, total)) if progress else None)
+
+
+def _programs_load(conn: Connection, profile: Profile, seed: int, staged, progress: Progress | None
+                   ) -> tuple[int, dict]:
+    from rhip.synth import programs_stage
+
+    t0 = time.perf_counter()
+    with _bulk_load(conn, list(programs_stage.TABLES)):
+        rows = programs_stage.load(conn, staged)
+    staged.timings["load_and_index_s"] = round(time.perf_counter() - t0, 1)
+    analyze(conn)
+    rows += programs_stage.refresh_facts(conn, staged)
+    return rows, asdict(staged.stats) | staged.timings
+
+
 STAGES: dict[str, Stage] = {
     "structure": Stage(load=_structure),
     "people": Stage(load=_people_load, prepare=_people_prepare, attach=lambda staged: staged.attach()),
     "clinical": Stage(load=_clinical_load, prepare=_clinical_prepare, attach=lambda staged: staged.attach()),
     "mpi": Stage(load=lambda *args: _mpi_load(*args)),
+    "programs": Stage(load=_programs_load, prepare=_programs_prepare, attach=lambda staged: staged.attach()),
 }
 
 
@@ -171,7 +194,8 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
             results.append(StageResult(name, prev.rows, prev.seconds, skipped=True))
             continue
         for needed in {"people": ("structure",), "clinical": ("structure", "people"),
-                       "mpi": ("structure", "people")}.get(name, ()):
+                       "mpi": ("structure", "people"),
+                       "programs": ("structure", "people", "clinical")}.get(name, ()):
             if needed not in done and needed not in wanted:
                 raise SynthError(f"stage {name} needs stage {needed} first")
         if name == "structure" and _has_registry_data(db):

@@ -1,0 +1,287 @@
+"""All programme queries (enrolments, schedule items, follow-ups, facts, worklists)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement
+
+from rhip.programs.models import Enrollment, FollowUp, ProgramFact, ProgramItem
+from rhip.records.models import Condition
+from rhip.registry.models import Division, Resident, Team, TeamVillage
+from rhip.registry.repository import _prefix_range, scope_filter
+from rhip.security.rules import Scope
+
+
+# ---------------------------------------------------------------- facts for enrolment
+
+def residents_facts(s: Session, resident_ids: list[int]) -> list[tuple]:
+    """(id, birth date, status, status date, village code) of these residents."""
+    return list(s.execute(select(Resident.id, Resident.birth_date, Resident.status, Resident.status_date,
+                                 Resident.village_code).where(Resident.id.in_(resident_ids))))
+
+
+def resident_id_chunks(s: Session, size: int, after: int = 0) -> Iterator[list[int]]:
+    last = after
+    while True:
+        ids = list(s.scalars(select(Resident.id).where(Resident.id > last).order_by(Resident.id).limit(size)))
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def conditions_of(s: Session, resident_ids: list[int]) -> list[tuple]:
+    """(resident id, condition id, code, onset, recorded, clinical status) of these residents."""
+    return list(s.execute(select(Condition.resident_id, Condition.id, Condition.code, Condition.onset_date,
+                                 Condition.recorded_date, Condition.clinical_status)
+                          .where(Condition.resident_id.in_(resident_ids))))
+
+
+def enrollments_of(s: Session, resident_ids: list[int]) -> list[Enrollment]:
+    return list(s.scalars(select(Enrollment).where(Enrollment.resident_id.in_(resident_ids))
+                          .order_by(Enrollment.resident_id, Enrollment.program, Enrollment.start_date)))
+
+
+def get_enrollment(s: Session, eid: int) -> Enrollment | None:
+    return s.get(Enrollment, eid)
+
+
+def active_enrollment(s: Session, resident_id: int, program: str, on: date) -> Enrollment | None:
+    """The enrolment of the resident in the programme that covers ``on`` (the latest started)."""
+    return s.scalar(select(Enrollment).where(
+        Enrollment.resident_id == resident_id, Enrollment.program == program, Enrollment.start_date <= on,
+        or_(Enrollment.end_date.is_(None), Enrollment.end_date >= on)).order_by(Enrollment.start_date.desc()).limit(1))
+
+
+def items_of(s: Session, enrollment_ids: Iterable[int]) -> list[ProgramItem]:
+    ids = list(enrollment_ids)
+    if not ids:
+        return []
+    return list(s.scalars(select(ProgramItem).where(ProgramItem.enrollment_id.in_(ids))
+                          .order_by(ProgramItem.enrollment_id, ProgramItem.window_start, ProgramItem.kind)))
+
+
+def open_items(s: Session, enrollment_id: int) -> list[ProgramItem]:
+    return list(s.scalars(select(ProgramItem).where(ProgramItem.enrollment_id == enrollment_id,
+                                                   ProgramItem.status == "scheduled")
+                          .order_by(ProgramItem.window_start)))
+
+
+def max_id(s: Session, model) -> int:
+    return s.scalar(select(func.coalesce(func.max(model.id), 0)))
+
+
+def followups_of(s: Session, *, resident_id: int | None = None, enrollment_ids: list[int] | None = None,
+                 year: int | None = None, limit: int | None = None) -> list[FollowUp]:
+    c = []
+    if resident_id is not None:
+        c.append(FollowUp.resident_id == resident_id)
+    if enrollment_ids is not None:
+        c.append(FollowUp.enrollment_id.in_(enrollment_ids))
+    if year is not None:
+        c += [FollowUp.visit_date >= date(year, 1, 1), FollowUp.visit_date <= date(year, 12, 31)]
+    q = select(FollowUp).where(*c).order_by(FollowUp.visit_date.desc(), FollowUp.id.desc())
+    return list(s.scalars(q.limit(limit) if limit else q))
+
+
+def previous_followup(s: Session, enrollment_id: int, before: date) -> FollowUp | None:
+    return s.scalar(select(FollowUp).where(FollowUp.enrollment_id == enrollment_id, FollowUp.visit_date <= before)
+                    .order_by(FollowUp.visit_date.desc(), FollowUp.id.desc()).limit(1))
+
+
+# ---------------------------------------------------------------- facts (indicators)
+
+def enrollments_in_year(s: Session, year: int, resident_ids: list[int] | None = None) -> list[tuple]:
+    """(enrollment id, resident id, program, village code) of enrolments active at some time in ``year``."""
+    c = [Enrollment.start_date <= date(year, 12, 31),
+         or_(Enrollment.end_date.is_(None), Enrollment.end_date >= date(year, 1, 1))]
+    if resident_ids is not None:
+        c.append(Enrollment.resident_id.in_(resident_ids))
+    return list(s.execute(select(Enrollment.id, Enrollment.resident_id, Enrollment.program, Resident.village_code)
+                          .join(Resident, Resident.id == Enrollment.resident_id).where(*c)
+                          .order_by(Enrollment.resident_id, Enrollment.id)))
+
+
+def followups_in_year(s: Session, year: int, enrollment_ids: list[int]) -> list[tuple]:
+    """(enrollment id, visit date, item kind, face to face, control status) in ``year``."""
+    return list(s.execute(select(FollowUp.enrollment_id, FollowUp.visit_date, FollowUp.item_kind,
+                                 FollowUp.face_to_face, FollowUp.control_status)
+                          .where(FollowUp.enrollment_id.in_(enrollment_ids), FollowUp.visit_date >= date(year, 1, 1),
+                                 FollowUp.visit_date <= date(year, 12, 31))))
+
+
+def items_due_in_year(s: Session, year: int, until: date, enrollment_ids: list[int]) -> list[tuple]:
+    """(enrollment id, done?) of main items whose window closed in ``year`` by ``until``."""
+    return list(s.execute(select(ProgramItem.enrollment_id, ProgramItem.done_on.is_not(None))
+                          .where(ProgramItem.enrollment_id.in_(enrollment_ids), ProgramItem.service == "visit",
+                                 ProgramItem.window_end >= date(year, 1, 1),
+                                 ProgramItem.window_end <= min(until, date(year, 12, 31)))))
+
+
+def delete_facts(s: Session, year: int, resident_ids: list[int] | None) -> None:
+    q = ProgramFact.__table__.delete().where(ProgramFact.year == year)
+    if resident_ids is not None:
+        q = q.where(ProgramFact.resident_id.in_(resident_ids))
+    s.execute(q)
+
+
+def facts(s: Session, scope: Scope, *, year: int, program: str | None, resident_id: int | None = None,
+          offset: int = 0, limit: int = 100) -> tuple[list[ProgramFact], int]:
+    c = [ProgramFact.year == year]
+    sf = scope_filter(scope, ProgramFact.village_code)
+    if sf is not None:
+        c.append(sf)
+    if program:
+        c.append(ProgramFact.program == program)
+    if resident_id is not None:
+        c.append(ProgramFact.resident_id == resident_id)
+    total = s.scalar(select(func.count()).select_from(ProgramFact).where(*c))
+    rows = s.scalars(select(ProgramFact).where(*c).order_by(ProgramFact.resident_id, ProgramFact.program)
+                     .offset(offset).limit(limit))
+    return list(rows), total
+
+
+def fact_summary(s: Session, scope: Scope, year: int) -> list[tuple]:
+    """(program, managed, managed per spec, controlled) counts in scope."""
+    c = [ProgramFact.year == year]
+    sf = scope_filter(scope, ProgramFact.village_code)
+    if sf is not None:
+        c.append(sf)
+    return list(s.execute(select(ProgramFact.program, func.count(),
+                                 func.sum(case((ProgramFact.managed_per_spec, 1), else_=0)),
+                                 func.sum(case((ProgramFact.latest_control_status == "controlled", 1), else_=0)))
+                          .where(*c).group_by(ProgramFact.program).order_by(ProgramFact.program)))
+
+
+# ---------------------------------------------------------------- worklists
+
+def team_villages(s: Session, team_id: int) -> list[str]:
+    return list(s.scalars(select(TeamVillage.division_code).where(TeamVillage.team_id == team_id)))
+
+
+def team_exists(s: Session, team_id: int) -> bool:
+    return s.get(Team, team_id) is not None
+
+
+def division_exists(s: Session, code: str) -> bool:
+    return s.scalar(select(Division.code).where(Division.code == code)) is not None
+
+
+@dataclass(slots=True)
+class WorklistQuery:
+    as_of: date
+    villages: list[str] | None = None      # whole village codes (a team's villages)
+    prefix: str | None = None              # a division-code prefix (county 6, township 9, village 12 digits)
+    programs: list[str] | None = None
+    horizon_days: int = 30                 # "coming up": windows opening within this many days
+    lookback_days: int = 365               # overdue items older than this are history, not work
+    statuses: list[str] | None = None      # overdue | due | upcoming
+
+
+def _worklist_conditions(q: WorklistQuery, scope: Scope) -> list[ColumnElement[bool]]:
+    later = aliased(ProgramItem)
+    i = ProgramItem
+    c: list[ColumnElement[bool]] = [
+        i.status != "cancelled",
+        or_(i.done_on.is_(None), i.done_on > q.as_of),
+        i.window_start <= q.as_of + timedelta(days=q.horizon_days),
+        i.window_end >= q.as_of - timedelta(days=q.lookback_days),
+        Enrollment.start_date <= q.as_of,
+        or_(Enrollment.end_date.is_(None), Enrollment.end_date >= q.as_of),
+        # An overdue item is history once a later item of the same service was done or has itself closed:
+        # the doctor sees the latest missed visit, not every missed quarter.
+        # (Elderly: last year's missed annual service is history as soon as this year's is open.)
+        ~exists().where(later.enrollment_id == i.enrollment_id, later.service == i.service,
+                        later.window_start > i.window_end, later.window_start <= q.as_of,
+                        or_(and_(later.done_on.is_not(None), later.done_on <= q.as_of), later.window_end < q.as_of,
+                            i.program == "elderly")),
+    ]
+    sf = scope_filter(scope)
+    if sf is not None:
+        c.append(sf)
+    if q.villages is not None:
+        c.append(Resident.village_code.in_(q.villages))
+    if q.prefix:
+        c.append(Resident.village_code == q.prefix if len(q.prefix) == 12 else _prefix_range(Resident.village_code,
+                                                                                             q.prefix))
+    if q.programs:
+        c.append(i.program.in_(q.programs))
+    if q.statuses:
+        parts = []
+        if "overdue" in q.statuses:
+            parts.append(i.window_end < q.as_of)
+        if "due" in q.statuses:
+            parts.append(and_(i.window_start <= q.as_of, i.window_end >= q.as_of))
+        if "upcoming" in q.statuses:
+            parts.append(i.window_start > q.as_of)
+        c.append(or_(*parts))
+    return c
+
+
+WORKLIST_COLUMNS = (ProgramItem.id, ProgramItem.resident_id, ProgramItem.enrollment_id, ProgramItem.program,
+                    ProgramItem.kind, ProgramItem.name_zh, ProgramItem.service, ProgramItem.due_date,
+                    ProgramItem.window_start, ProgramItem.window_end, Resident.name, Resident.sex,
+                    Resident.birth_date, Resident.village_code, Resident.phone)
+
+
+def _worklist_select(q: WorklistQuery, scope: Scope, columns):
+    return (select(*columns).select_from(ProgramItem)
+            .join(Enrollment, Enrollment.id == ProgramItem.enrollment_id)
+            .join(Resident, Resident.id == ProgramItem.resident_id)
+            .where(*_worklist_conditions(q, scope)))
+
+
+def worklist_order(q: WorklistQuery):
+    """Urgency: overdue (longest overdue first), then due (window closing soonest first; rechecks after a
+    referral or an adjustment before routine visits), then coming up (opening soonest first)."""
+    i = ProgramItem
+    bucket = case((i.window_end < q.as_of, 0), (i.window_start <= q.as_of, 1), else_=2)
+    when = case((i.window_start > q.as_of, i.window_start), else_=i.window_end)
+    recheck_first = case((i.service == "recheck", 0), else_=1)
+    return bucket, when, recheck_first, i.resident_id, i.kind
+
+
+def worklist(s: Session, q: WorklistQuery, scope: Scope, *, offset: int = 0, limit: int | None = None
+             ) -> tuple[list[tuple], int]:
+    """One page of worklist rows (see WORKLIST_COLUMNS) and the total."""
+    # the total rides along as a window function: one pass instead of a second counting query
+    rows_q = (_worklist_select(q, scope, WORKLIST_COLUMNS + (func.count().over().label("total"),))
+              .order_by(*worklist_order(q)).offset(offset))
+    if limit is not None:
+        rows_q = rows_q.limit(limit)
+    rows = list(s.execute(rows_q))
+    if rows:
+        return [r[:-1] for r in rows], rows[0][-1]
+    if offset == 0:
+        return [], 0
+    total = s.scalar(select(func.count()).select_from(_worklist_select(q, scope, (ProgramItem.id,)).subquery()))
+    return [], total
+
+
+def worklist_stream(s: Session, q: WorklistQuery, scope: Scope, batch: int = 10000) -> Iterator[list[tuple]]:
+    """Every worklist row in urgency order, in batches (for exports of a whole county)."""
+    result = s.execute(_worklist_select(q, scope, WORKLIST_COLUMNS).order_by(*worklist_order(q))
+                       .execution_options(yield_per=batch))
+    while chunk := result.fetchmany(batch):
+        yield chunk
+
+
+def mark_done(s: Session, item_ids: list[int], done_on: date, followup_id: int) -> None:
+    if item_ids:
+        s.execute(update(ProgramItem).where(ProgramItem.id.in_(item_ids))
+                  .values(status="done", done_on=done_on, followup_id=followup_id))
+
+
+def cancel_items_after(s: Session, enrollment_id: int, end: date) -> None:
+    s.execute(update(ProgramItem).where(ProgramItem.enrollment_id == enrollment_id, ProgramItem.status == "scheduled",
+                                        ProgramItem.window_start > end).values(status="cancelled"))
+
+
+def select_active_periodic():
+    return select(Enrollment).where(Enrollment.status == "active",
+                                    Enrollment.program.in_(("hypertension", "diabetes", "smi", "elderly")))
