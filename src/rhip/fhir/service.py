@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from rhip import __version__
 from rhip.fhir import identifiers as ids
+from rhip.fhir import include
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, not_found
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.fhir.mappers.patient import GENDER_FROM_FHIR, PatientMapper
@@ -27,7 +28,8 @@ PATIENT_SEARCH = {
     "_id": "token", "identifier": "token", "name": "string", "family": "string", "gender": "token",
     "birthdate": "date", "phone": "token", "telecom": "token",
 }
-CONTROL = {"_count", "_page", "_format", "_sort", "_summary", "_lastUpdated", "_after", "_before"}
+CONTROL = {"_count", "_page", "_format", "_sort", "_summary", "_lastUpdated", "_after", "_before", "_include",
+           "_revinclude"}
 PATIENT_SORTS = {"name": "name", "birthdate": "birth_date", "_lastUpdated": "updated_at", "_id": "id"}
 RECORD_SORTS = {"date", "_lastUpdated"}
 
@@ -124,6 +126,7 @@ def _patient_query(params: dict[str, list[str]]) -> registry.ResidentQuery:
 
 def search_patients(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
     query = _patient_query(params)
+    includes = include.parse("Patient", params)
     count, page = count_and_page(params)
     count_only, sort, ascending, query.updated_from, query.updated_to = _controls(params, PATIENT_SORTS)
     if sort:
@@ -132,8 +135,9 @@ def search_patients(s: Session, who: Principal, params: dict[str, list[str]], ba
         return _count_bundle(_domain(lambda: registry.search_residents(s, who, query, PageRequest(1, 0)),
                                      "Patient").total)
     result = _domain(lambda: registry.search_residents(s, who, query, PageRequest(page, count)), "Patient")
-    return searchset("Patient", params, base, [PatientMapper.to_fhir(r) for r in result.items], result.total,
-                     count, page)
+    return include.add_included(s, who, searchset("Patient", params, base,
+                                                  [PatientMapper.to_fhir(r) for r in result.items], result.total,
+                                                  count, page), includes, base)
 
 
 def create_patient(s: Session, who: Principal, body: dict, *, if_none_exist: str | None = None
@@ -243,6 +247,7 @@ def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_re
 
 def search_records(s: Session, who: Principal, rtype: str, params: dict[str, list[str]], base: str) -> dict:
     f, only_id = _record_filter(rtype, params)
+    includes = include.parse(rtype, params)
     count, page = count_and_page(params)
     count_only, sort, ascending, f.updated_from, f.updated_to = _controls(params, RECORD_SORTS)
     f.sort_by_updated, f.ascending = sort == "_lastUpdated", bool(sort) and ascending
@@ -259,8 +264,8 @@ def search_records(s: Session, who: Principal, rtype: str, params: dict[str, lis
         result = _domain(lambda: records.search(s, who, rtype, f, PageRequest(page, count)), rtype)
         entries, total = _record_out(s, rtype, result.items), result.total
     else:
-        return _keyset_page(s, who, rtype, f, params, base, count)
-    return searchset(rtype, params, base, entries, total, count, page)
+        return include.add_included(s, who, _keyset_page(s, who, rtype, f, params, base, count), includes, base)
+    return include.add_included(s, who, searchset(rtype, params, base, entries, total, count, page), includes, base)
 
 
 def _cursor_value(rtype: str, f: records_repo.RecordFilter, row):
@@ -364,6 +369,8 @@ def capability_statement(base: str) -> dict:
             "conditionalUpdate": False, "conditionalDelete": "not-supported",
             "searchParam": [{"name": n, "type": t} for n, t in params.items()] + [
                 {"name": "_lastUpdated", "type": "date"}],
+            "searchInclude": include.supported_includes(rtype),
+            "searchRevInclude": include.supported_revincludes(rtype),
         })
         if rtype == "Patient":
             resources[-1]["operation"] = [{"name": "everything",

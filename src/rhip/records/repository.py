@@ -137,3 +137,19 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
     total = len(rows) if offset == 0 and len(rows) < limit else s.scalar(select(func.count()).select_from(model)
                                                                         .where(*c))
     return list(rows), total
+
+
+def by_condition(s: Session, resource_type: str, conditions: list, scope: Scope, *, limit: int) -> list:
+    """Rows of one type matching ``conditions`` within ``scope``, by id (for _include/_revinclude)."""
+    model = MODELS[resource_type]
+    c = list(conditions)
+    sf = scope_filter(scope)
+    if sf is not None:
+        c.append(model.resident_id.in_(select(Resident.id).where(sf)))
+    return list(s.scalars(select(model).where(*c).order_by(model.id).limit(limit)))
+
+
+def by_ids(s: Session, resource_type: str, ids: list[int], scope: Scope) -> list:
+    if not ids:
+        return []
+    return by_condition(s, resource_type, [MODELS[resource_type].id.in_(ids)], scope, limit=len(ids))
