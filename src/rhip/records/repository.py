@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -77,10 +77,22 @@ class RecordFilter:
     ascending: bool = False
 
 
+NO_DATE = date(1, 1, 1)  # where a record has no date (Condition, AllergyIntolerance): sorts as the oldest
+
+
 def sort_key(resource_type: str, f: RecordFilter):
-    """The column a search is ordered by (then id): the clinical time, or updated_at for _sort=_lastUpdated."""
+    """What a search is ordered by (then id): the clinical time, or updated_at for _sort=_lastUpdated. An empty
+    date counts as ``NO_DATE``, so that both engines order such rows alike (last when newest first) and keyset
+    paging has a value on every row."""
     model = MODELS[resource_type]
-    return model.updated_at if f.sort_by_updated else TIME_COLUMN[resource_type]
+    col = model.updated_at if f.sort_by_updated else TIME_COLUMN[resource_type]
+    return func.coalesce(col, literal(NO_DATE, Date)) if col.nullable else col
+
+
+def sort_value(resource_type: str, f: RecordFilter, row):
+    """The sort value of a row (what ``sort_key`` computes in SQL)."""
+    value = row.updated_at if f.sort_by_updated else getattr(row, TIME_COLUMN[resource_type].key)
+    return NO_DATE if value is None else value
 
 
 def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, offset: int, limit: int,
