@@ -233,7 +233,7 @@ def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_re
                     raise FhirError(400, [Issue("value", f"encounter={value!r} is not an Encounter reference",
                                                 name)])
                 f.encounter_id = int(eid)
-            elif name in ("code", "vaccine-code"):
+            elif name in ("code", "vaccine-code", "type"):  # type: DocumentReference's kind of document
                 for part in value.split(","):
                     system, code = token(part)
                     f.code_system = system or None

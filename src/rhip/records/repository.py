@@ -26,6 +26,8 @@ TIME_COLUMN = {"Encounter": Encounter.period_start, "Condition": Condition.recor
                "MedicationRequest": MedicationRequest.authored_on,
                "MedicationStatement": MedicationStatement.effective_start,
                "DiagnosticReport": DiagnosticReport.effective_at, "DocumentReference": DocumentReference.date}
+# the columns a code search (code, vaccine-code, DocumentReference type) looks at, where not code / code_system
+CODE_COLUMNS = {"Immunization": ("vaccine_code", "vaccine_system"), "DocumentReference": ("type_code", "type_system")}
 DATE_TYPES = {"Condition", "Immunization", "AllergyIntolerance", "MedicationStatement"}  # their time column is a date, not a datetime
 
 
@@ -109,10 +111,10 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
     if f.encounter_id is not None and hasattr(model, "encounter_id"):
         c.append(model.encounter_id == f.encounter_id)
     if f.codes:
-        vaccine = resource_type == "Immunization"
-        c.append((model.vaccine_code if vaccine else model.code).in_(f.codes))
+        code_col, system_col = CODE_COLUMNS.get(resource_type, ("code", "code_system"))
+        c.append(getattr(model, code_col).in_(f.codes))
         if f.code_system:
-            c.append((model.vaccine_system if vaccine else model.code_system) == f.code_system)
+            c.append(getattr(model, system_col) == f.code_system)
     tcol = TIME_COLUMN[resource_type]
     on_date = resource_type in DATE_TYPES
     if f.time_from is not None:
