@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from rhip.fhir.validation import validate
 from rhip.security.models import AuditEvent, AuditSubject
 from tests.fhir.support import fh
 from tests.fhir.test_records import bp, encounter
@@ -111,7 +112,11 @@ def test_unknown_or_wildcard_include_is_refused(client, county):
 
 
 def test_capability_statement_lists_includes(client):
-    cs = {r["type"]: r for r in client.get("/fhir/metadata").json()["rest"][0]["resource"]}
+    statement = client.get("/fhir/metadata").json()
+    assert validate(statement, "CapabilityStatement")["resourceType"] == "CapabilityStatement"
+    cs = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    assert all(r.get(k) != [] for r in cs.values() for k in ("searchInclude", "searchRevInclude"))
+    assert "searchRevInclude" not in cs["Immunization"]  # nothing refers to an Immunization
     assert "Observation:patient" in cs["Observation"]["searchInclude"]
     assert "DiagnosticReport:result" in cs["DiagnosticReport"]["searchInclude"]
     assert {"Observation:patient", "Condition:patient", "Encounter:patient", "Immunization:patient"} <= \

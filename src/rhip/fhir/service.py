@@ -384,8 +384,9 @@ def capability_statement(base: str) -> dict:
             "conditionalUpdate": False, "conditionalDelete": "not-supported",
             "searchParam": [{"name": n, "type": t} for n, t in params.items()] + [
                 {"name": "_lastUpdated", "type": "date"}],
-            "searchInclude": include.supported_includes(rtype),
-            "searchRevInclude": include.supported_revincludes(rtype),
+            # (FHIR JSON has no empty arrays: a type nothing refers to has no searchRevInclude)
+            **({"searchInclude": inc} if (inc := include.supported_includes(rtype)) else {}),
+            **({"searchRevInclude": rev} if (rev := include.supported_revincludes(rtype)) else {}),
         })
         if rtype == "Patient":
             resources[-1]["operation"] = [{"name": "everything",
