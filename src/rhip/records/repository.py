@@ -39,11 +39,17 @@ def get(s: Session, model, rid: int):
     return s.get(model, rid)
 
 
-def components(s: Session, observation_ids: list[int]) -> dict[int, list[ObservationComponent]]:
-    out: dict[int, list[ObservationComponent]] = {}
+_C = ObservationComponent
+# Plain rows, not ORM objects: read-only output, and the cheaper load matters on every Observation search.
+_COMPONENTS = (select(_C.observation_id, _C.seq, _C.code_system, _C.code, _C.display, _C.value, _C.unit)
+               .order_by(_C.observation_id, _C.seq))
+
+
+def components(s: Session, observation_ids: list[int]) -> dict[int, list]:
+    """Observation id → its components in order (rows with the component's columns as attributes)."""
+    out: dict[int, list] = {}
     if observation_ids:
-        for c in s.scalars(select(ObservationComponent).where(ObservationComponent.observation_id.in_(observation_ids))
-                           .order_by(ObservationComponent.observation_id, ObservationComponent.seq)):
+        for c in s.execute(_COMPONENTS.where(_C.observation_id.in_(observation_ids))):
             out.setdefault(c.observation_id, []).append(c)
     return out
 
