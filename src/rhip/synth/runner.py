@@ -82,7 +82,8 @@ def _people_load(conn: Connection, profile: Profile, seed: int, staged, progress
 
 LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org", "team", "team_member", "team_village",
                  "household", "resident", "village_counter", "encounter", "condition", "observation",
-                 "observation_component")
+                 "observation_component", "immunization", "allergy_intolerance", "medication_request",
+                 "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
     from rhip.synth import history
