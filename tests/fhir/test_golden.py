@@ -157,7 +157,7 @@ def test_record_mapper_golden(client, county, db, rtype, name):
     ids = Ids(county, db)
     for dep in ["encounter", *DEPENDS.get(name, [])]:
         if dep != name:
-            _create(client, county, ids, dict((n, t) for t, n in RECORD_CASES)[dep], dep)
+            _create(client, county, ids, {n: t for t, n in RECORD_CASES}[dep], dep)
     created = _create(client, county, ids, rtype, name)
     with db.read_only() as s:
         _check(name, "rows", _stored(s, rtype, int(created["id"]), ids))

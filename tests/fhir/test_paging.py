@@ -36,7 +36,7 @@ def _condition(county, source: str, recorded: str | None) -> dict:
 
 def test_patient_pages_stay_stable_while_patients_are_added(client, county, db):
     h = fh(county)
-    births = lambda b: [e["resource"]["birthDate"] for e in b["entry"]]  # noqa: E731
+    births = lambda b: [e["resource"]["birthDate"] for e in b["entry"]]
     first = client.get("/fhir/Patient", params={"_sort": "-birthdate", "_count": 2}, headers=h).json()
     assert births(first) == ["2022-02-03", "1980-07-07"] and first["total"] == 5
     assert _link(first, "previous") is None
@@ -76,7 +76,7 @@ def test_condition_pages_stay_stable_and_undated_conditions_sort_last(client, co
     h = fh(county)
     for i, day in enumerate(("2020-01-05", None, "2021-01-05", "2022-01-05")):
         assert client.post("/fhir/Condition", json=_condition(county, f"C{i}", day), headers=h).status_code == 201
-    ids = lambda b: [e["resource"]["identifier"][0]["value"] for e in b["entry"]]  # noqa: E731
+    ids = lambda b: [e["resource"]["identifier"][0]["value"] for e in b["entry"]]
     first = client.get("/fhir/Condition", params={"patient": county.residents["wang"], "_count": 2}, headers=h).json()
     assert ids(first) == ["C3", "C2"]
     assert client.post("/fhir/Condition", json=_condition(county, "C9", "2023-01-05"), headers=h).status_code == 201
@@ -94,7 +94,7 @@ def test_allergy_pages_stay_stable_while_allergies_are_added(client, county):
     for i, day in enumerate(("2019-05-03", "2020-05-03", "2021-05-03")):
         r = client.post("/fhir/AllergyIntolerance", json=allergy(county, source=f"A{i}", recordedDate=day), headers=h)
         assert r.status_code == 201, r.text
-    ids = lambda b: [e["resource"]["identifier"][0]["value"] for e in b["entry"]]  # noqa: E731
+    ids = lambda b: [e["resource"]["identifier"][0]["value"] for e in b["entry"]]
     first = client.get("/fhir/AllergyIntolerance", params={"patient": county.residents["wang"], "_count": 2},
                        headers=h).json()
     assert ids(first) == ["A2", "A1"] and first["total"] == 3
