@@ -69,6 +69,11 @@ class Server:
                 time.sleep(0.1)
         raise SystemExit("the server did not start")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (Linux /proc)."""
+        fields = open(f"/proc/{self.proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *exc) -> None:
         self.proc.terminate()
         self.proc.wait(10)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from rhip import __version__
 from rhip.kit.db import Database
-from rhip.kit.http import install_error_handlers
+from rhip.kit.http import AccessLog, install_error_handlers
 from rhip.settings import Settings, get_settings
 
 
@@ -58,16 +57,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     mount_console(app)
     mount_fhir(app)
 
-    @app.middleware("http")
-    async def access_log(request, call_next):
-        """One line per request without the query string: searches carry ID numbers and phones there."""
-        started = time.perf_counter()
-        response = await call_next(request)
-        principal = getattr(request.state, "principal", None)
-        access.info("%s %s %s %s %d %.1fms", request.client.host if request.client else "-",
-                    principal.username if principal else "-", request.method, request.url.path,
-                    response.status_code, (time.perf_counter() - started) * 1000)
-        return response
+    app.add_middleware(AccessLog, logger=access)
 
     @app.get("/", include_in_schema=False)
     def root():

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from rhip.fhir import include
 from rhip.fhir.errors import FhirError, Issue, not_found
 from rhip.fhir.mappers.location import LocationMapper
 from rhip.fhir.mappers.organization import KIND_SYSTEM, OrganizationMapper
@@ -27,7 +28,7 @@ from rhip.registry.models import (
 from rhip.registry.rules import ORG_KINDS
 from rhip.security.service import Principal
 
-CONTROL = {"_count", "_page", "_format"}
+CONTROL = {"_count", "_page", "_format", "_include", "_revinclude"}
 PERMISSION = "registry.read"
 MAPPERS = {m.resource_type: m for m in (OrganizationMapper, PractitionerMapper, PractitionerRoleMapper,
                                         LocationMapper)}
@@ -35,7 +36,9 @@ MAPPERS = {m.resource_type: m for m in (OrganizationMapper, PractitionerMapper, 
 # CapabilityStatement.rest.resource entries for exactly what is implemented here.
 CAPABILITY: list[dict] = [
     {"type": rtype, "interaction": [{"code": "read"}, {"code": "search-type"}],
-     "searchParam": [{"name": n, "type": t} for n, t in mapper.search_params.items()]}
+     "searchParam": [{"name": n, "type": t} for n, t in mapper.search_params.items()],
+     **({"searchInclude": inc} if (inc := include.supported_includes(rtype)) else {}),
+     **({"searchRevInclude": rev} if (rev := include.supported_revincludes(rtype)) else {})}
     for rtype, mapper in MAPPERS.items()
 ]
 
@@ -46,12 +49,14 @@ def _starts_with(col, prefix: str):
     return and_(col >= prefix, col < prefix + "\U0010ffff")
 
 
-def _check_params(rtype: str, params: dict[str, list[str]]) -> None:
+def _check_params(rtype: str, params: dict[str, list[str]]) -> list[include.Include]:
+    """Refuse unknown parameters; the _include/_revinclude asked for."""
     supported = MAPPERS[rtype].search_params
     unknown = sorted(k for k in params if k not in supported and k not in CONTROL)
     if unknown:
         raise FhirError(400, [Issue("not-supported", f"search parameter {k!r} is not supported for {rtype} "
                                                      f"(supported: {', '.join(supported)})", k) for k in unknown])
+    return include.parse(rtype, params)
 
 
 def _values(value: str) -> list[str]:
@@ -107,7 +112,7 @@ def read_organization(s: Session, who: Principal, rid: str) -> dict:
 
 def search_organizations(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
     who.require(PERMISSION)
-    _check_params("Organization", params)
+    includes = _check_params("Organization", params)
     count, page = count_and_page(params)
     c = []
     for name, values in params.items():
@@ -132,7 +137,8 @@ def search_organizations(s: Session, who: Principal, params: dict[str, list[str]
                 c.append(Organization.parent_id.in_(
                     [int(r) for r in _reference_ids("partof", value, "Organization")]))
     rows, total = _page(s, Organization, [Organization.id], c, count, page)
-    return searchset("Organization", params, base, _organizations_out(s, rows), total, count, page)
+    return include.add_included(s, who, searchset("Organization", params, base, _organizations_out(s, rows), total,
+                                                  count, page), includes, base)
 
 
 # ------------------------------------------------------------------ Practitioner
@@ -148,7 +154,7 @@ def read_practitioner(s: Session, who: Principal, rid: str) -> dict:
 def search_practitioners(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
     """Search results never carry the ID number (privacy rule for lists); read the Practitioner for it."""
     who.require(PERMISSION)
-    _check_params("Practitioner", params)
+    includes = _check_params("Practitioner", params)
     count, page = count_and_page(params)
     c = []
     for name, values in params.items():
@@ -159,7 +165,8 @@ def search_practitioners(s: Session, who: Principal, params: dict[str, list[str]
                 c.append(_starts_with(Practitioner.name, value))
     rows, total = _page(s, Practitioner, [Practitioner.id], c, count, page)
     entries = [PractitionerMapper.to_fhir(p, with_id_number=False) for p in rows]
-    return searchset("Practitioner", params, base, entries, total, count, page)
+    return include.add_included(s, who, searchset("Practitioner", params, base, entries, total, count, page),
+                                includes, base)
 
 
 # ------------------------------------------------------------------ PractitionerRole
@@ -169,7 +176,7 @@ def _role_key(rid: str) -> tuple[int, int] | None:
     return (int(pid), int(oid)) if sep and pid.isdigit() and oid.isdigit() else None
 
 
-def _roles_out(s: Session, rows: list[PractitionerOrg]) -> list[dict]:
+def roles_out(s: Session, rows: list[PractitionerOrg]) -> list[dict]:
     pids = {r.practitioner_id for r in rows}
     people = {p.id: p for p in s.scalars(select(Practitioner).where(Practitioner.id.in_(pids)))} if pids else {}
     return [PractitionerRoleMapper.to_fhir(r, people[r.practitioner_id]) for r in rows]
@@ -181,12 +188,12 @@ def read_practitioner_role(s: Session, who: Principal, rid: str) -> dict:
     row = s.get(PractitionerOrg, key) if key else None
     if row is None:
         raise not_found("PractitionerRole", rid)
-    return _roles_out(s, [row])[0]
+    return roles_out(s, [row])[0]
 
 
 def search_practitioner_roles(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
     who.require(PERMISSION)
-    _check_params("PractitionerRole", params)
+    includes = _check_params("PractitionerRole", params)
     count, page = count_and_page(params)
     c = []
     for name, values in params.items():
@@ -207,7 +214,8 @@ def search_practitioner_roles(s: Session, who: Principal, params: dict[str, list
                 c.append(PractitionerOrg.org_id.in_([int(r) for r in _reference_ids(name, value, "Organization")]))
     rows, total = _page(s, PractitionerOrg, [PractitionerOrg.practitioner_id, PractitionerOrg.org_id], c, count,
                         page)
-    return searchset("PractitionerRole", params, base, _roles_out(s, rows), total, count, page)
+    return include.add_included(s, who, searchset("PractitionerRole", params, base, roles_out(s, rows), total,
+                                                  count, page), includes, base)
 
 
 # ------------------------------------------------------------------ Location (divisions)
@@ -228,7 +236,7 @@ def read_location(s: Session, who: Principal, rid: str) -> dict:
 
 def search_locations(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
     who.require(PERMISSION)
-    _check_params("Location", params)
+    includes = _check_params("Location", params)
     count, page = count_and_page(params)
     c = []
     for name, values in params.items():
@@ -241,4 +249,29 @@ def search_locations(s: Session, who: Principal, params: dict[str, list[str]], b
                 c.append(Division.parent_code.in_(
                     [_division_code("partof", r) for r in _reference_ids("partof", value, "Location", digits=False)]))
     rows, total = _page(s, Division, [Division.code], c, count, page)
-    return searchset("Location", params, base, [LocationMapper.to_fhir(d) for d in rows], total, count, page)
+    return include.add_included(s, who, searchset("Location", params, base, [LocationMapper.to_fhir(d) for d in rows],
+                                                  total, count, page), includes, base)
+
+
+# ------------------------------------------------------------------ by id (for _include)
+
+def fetch(s: Session, rtype: str, ids: list[str]) -> list[dict]:
+    """Registry resources of one type by id (unknown ids are left out); the caller checks the permission.
+    Practitioners come without their ID number, as in search results."""
+    if rtype == "Organization":
+        keys = sorted({int(i) for i in ids if i.isdigit()})
+        rows = list(s.scalars(select(Organization).where(Organization.id.in_(keys)).order_by(Organization.id)))
+        return _organizations_out(s, rows)
+    if rtype == "Practitioner":
+        keys = sorted({int(i) for i in ids if i.isdigit()})
+        rows = list(s.scalars(select(Practitioner).where(Practitioner.id.in_(keys)).order_by(Practitioner.id)))
+        return [PractitionerMapper.to_fhir(p, with_id_number=False) for p in rows]
+    if rtype == "PractitionerRole":
+        keys = [k for k in map(_role_key, ids) if k]
+        rows = [r for k in sorted(set(keys)) if (r := s.get(PractitionerOrg, k)) is not None]
+        return roles_out(s, rows)
+    if rtype == "Location":
+        codes = sorted({i for i in ids if len(i) == 12 and i.isdigit()})
+        rows = list(s.scalars(select(Division).where(Division.code.in_(codes)).order_by(Division.code)))
+        return [LocationMapper.to_fhir(d) for d in rows]
+    raise ValueError(rtype)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rhip import __version__
 from rhip.fhir import history
 from rhip.fhir import identifiers as ids
+from rhip.fhir import include
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, not_found
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.fhir.mappers.common import instant
@@ -31,7 +32,8 @@ PATIENT_SEARCH = {
     "_id": "token", "identifier": "token", "name": "string", "family": "string", "gender": "token",
     "birthdate": "date", "phone": "token", "telecom": "token",
 }
-CONTROL = {"_count", "_page", "_format", "_sort", "_summary", "_lastUpdated", "_after", "_before"}
+CONTROL = {"_count", "_page", "_format", "_sort", "_summary", "_lastUpdated", "_after", "_before", "_include",
+           "_revinclude"}
 PATIENT_SORTS = {"name": "name", "birthdate": "birth_date", "_lastUpdated": "updated_at", "_id": "id"}
 RECORD_SORTS = {"date", "_lastUpdated"}
 
@@ -129,6 +131,7 @@ def _patient_query(params: dict[str, list[str]]) -> registry.ResidentQuery:
 
 def search_patients(s: Session, who: Principal, params: dict[str, list[str]], base: str) -> dict:
     query = _patient_query(params)
+    includes = include.parse("Patient", params)
     count, page = count_and_page(params)
     count_only, sort, ascending, query.updated_from, query.updated_to = _controls(params, PATIENT_SORTS)
     if sort:
@@ -136,9 +139,24 @@ def search_patients(s: Session, who: Principal, params: dict[str, list[str]], ba
     if count_only:
         return _count_bundle(_domain(lambda: registry.search_residents(s, who, query, PageRequest(1, 0)),
                                      "Patient").total)
-    result = _domain(lambda: registry.search_residents(s, who, query, PageRequest(page, count)), "Patient")
-    return searchset("Patient", params, base, [PatientMapper.to_fhir(r) for r in result.items], result.total,
-                     count, page)
+    if "_page" in params:  # numbered pages, when asked for
+        result = _domain(lambda: registry.search_residents(s, who, query, PageRequest(page, count)), "Patient")
+        return include.add_included(s, who, searchset("Patient", params, base,
+                                                      [PatientMapper.to_fhir(r) for r in result.items], result.total,
+                                                      count, page), includes, base)
+    column = query.sort.lstrip("-")
+    parse, show = _PATIENT_CURSOR[column]
+    after, before = _cursors(params, parse)
+    rows, total, more = _domain(lambda: registry.search_residents_keyset(s, who, query, count, after=after,
+                                                                         before=before), "Patient")
+    bundle = _keyset_bundle("Patient", params, base, rows, [PatientMapper.to_fhir(r) for r in rows], total, more,
+                            after, before, lambda r: f"{show(getattr(r, column))}~{r.id}")
+    return include.add_included(s, who, bundle, includes, base)
+
+
+# Patient sort column → (cursor text → value, value → cursor text)
+_PATIENT_CURSOR = {"name": (str, str), "birth_date": (date.fromisoformat, date.isoformat),
+                   "updated_at": (datetime.fromisoformat, datetime.isoformat), "id": (int, str)}
 
 
 def create_patient(s: Session, who: Principal, body: dict, *, if_none_exist: str | None = None
@@ -240,7 +258,7 @@ def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_re
                     raise FhirError(400, [Issue("value", f"encounter={value!r} is not an Encounter reference",
                                                 name)])
                 f.encounter_id = int(eid)
-            elif name in ("code", "vaccine-code"):
+            elif name in ("code", "vaccine-code", "type"):  # type: DocumentReference's kind of document
                 for part in value.split(","):
                     system, code = token(part)
                     f.code_system = system or None
@@ -268,6 +286,7 @@ def _record_filter(rtype: str, params: dict[str, list[str]]) -> tuple[records_re
 
 def search_records(s: Session, who: Principal, rtype: str, params: dict[str, list[str]], base: str) -> dict:
     f, only_id = _record_filter(rtype, params)
+    includes = include.parse(rtype, params)
     count, page = count_and_page(params)
     count_only, sort, ascending, f.updated_from, f.updated_to = _controls(params, RECORD_SORTS)
     f.sort_by_updated, f.ascending = sort == "_lastUpdated", bool(sort) and ascending
@@ -279,56 +298,58 @@ def search_records(s: Session, who: Principal, rtype: str, params: dict[str, lis
         except FhirError:
             rows = []
         entries, total = _record_out(s, rtype, rows), len(rows)
-    elif "_page" in params or records_repo.sort_key(rtype, f).nullable:
-        # numbered pages: asked for, or the sort column may be empty (keyset paging needs a value on every row)
+    elif "_page" in params:  # numbered pages, when asked for
         result = _domain(lambda: records.search(s, who, rtype, f, PageRequest(page, count)), rtype)
         entries, total = _record_out(s, rtype, result.items), result.total
     else:
-        return _keyset_page(s, who, rtype, f, params, base, count)
-    return searchset(rtype, params, base, entries, total, count, page)
+        return include.add_included(s, who, _keyset_page(s, who, rtype, f, params, base, count), includes, base)
+    return include.add_included(s, who, searchset(rtype, params, base, entries, total, count, page), includes, base)
 
 
-def _cursor_value(rtype: str, f: records_repo.RecordFilter, row):
-    return getattr(row, records_repo.sort_key(rtype, f).key)
-
-
-def _parse_cursor(rtype: str, f: records_repo.RecordFilter, name: str, text: str) -> tuple:
+def _parse_cursor(name: str, text: str, parse_value) -> tuple:
     value, _, rid = text.rpartition("~")
     try:
-        parsed = (date.fromisoformat(value) if rtype in records_repo.DATE_TYPES and not f.sort_by_updated
-                  else datetime.fromisoformat(value))
-        return parsed, int(rid)
+        return parse_value(value), int(rid)
     except ValueError:
         raise FhirError(400, [Issue("value", f"{name}={text!r} is not a paging cursor from this server", name)]) \
             from None
 
 
-def _keyset_page(s: Session, who: Principal, rtype: str, f: records_repo.RecordFilter,
-                 params: dict[str, list[str]], base: str, count: int) -> dict:
-    """Next/previous links carry the sort value and id of the boundary row (keyset paging): a page stays the
-    same when records are added elsewhere in the list."""
-    after = _parse_cursor(rtype, f, "_after", params["_after"][-1]) if params.get("_after") else None
-    before = _parse_cursor(rtype, f, "_before", params["_before"][-1]) if params.get("_before") and not after else None
-    rows, total, more = _domain(lambda: records.search_keyset(s, who, rtype, f, count, after=after, before=before),
-                                rtype)
-    entries = _record_out(s, rtype, rows)
+def _cursors(params: dict[str, list[str]], parse_value) -> tuple[tuple | None, tuple | None]:
+    after = _parse_cursor("_after", params["_after"][-1], parse_value) if params.get("_after") else None
+    before = (_parse_cursor("_before", params["_before"][-1], parse_value)
+              if params.get("_before") and not after else None)
+    return after, before
+
+
+def _keyset_bundle(rtype: str, params: dict[str, list[str]], base: str, rows: list, entries: list[dict], total: int,
+                   more: bool, after, before, cursor_of) -> dict:
+    """A searchset whose next/previous links carry the sort value and id of the boundary row (keyset paging):
+    a page stays the same when rows are added elsewhere in the list."""
     flat = [(k, v) for k, vs in sorted(params.items()) if k not in ("_after", "_before", "_page") for v in vs]
 
     def link(relation: str, extra: list[tuple[str, str]]) -> dict:
         return {"relation": relation, "url": f"{base}/{rtype}?{urlencode(flat + extra)}"}
 
-    def cursor(row) -> str:
-        return f"{_cursor_value(rtype, f, row).isoformat()}~{row.id}"
-
     self_extra = [("_after", params["_after"][-1])] if after else [("_before", params["_before"][-1])] if before else []
     links = [link("self", self_extra)]
     if rows and ((before is not None) or more):
-        links.append(link("next", [("_after", cursor(rows[-1]))]))
+        links.append(link("next", [("_after", cursor_of(rows[-1]))]))
     if rows and ((after is not None) or (before is not None and more)):
-        links.append(link("previous", [("_before", cursor(rows[0]))]))
+        links.append(link("previous", [("_before", cursor_of(rows[0]))]))
     return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
             "entry": [{"fullUrl": f"{base}/{rtype}/{e['id']}", "resource": e, "search": {"mode": "match"}}
                       for e in entries]}
+
+
+def _keyset_page(s: Session, who: Principal, rtype: str, f: records_repo.RecordFilter,
+                 params: dict[str, list[str]], base: str, count: int) -> dict:
+    on_date = rtype in records_repo.DATE_TYPES and not f.sort_by_updated
+    after, before = _cursors(params, date.fromisoformat if on_date else datetime.fromisoformat)
+    rows, total, more = _domain(lambda: records.search_keyset(s, who, rtype, f, count, after=after, before=before),
+                                rtype)
+    return _keyset_bundle(rtype, params, base, rows, _record_out(s, rtype, rows), total, more, after, before,
+                          lambda row: f"{records_repo.sort_value(rtype, f, row).isoformat()}~{row.id}")
 
 
 def _keeper(s: Session, who: Principal, rtype: str):
@@ -405,20 +426,19 @@ EVERYTHING_LIMIT = 5000
 
 
 def patient_everything(s: Session, who: Principal, rid: str, base: str) -> dict:
-    """The Patient and every record about them (Encounters, Conditions, Observations), newest first.
+    """The Patient and every record about them, each type newest first.
 
-    One audited read of the patient and one audited search per record type."""
+    Audited as one read of the patient and one event for all their records (with the count of each type)."""
     patient = read_patient(s, who, rid)
+    found = _domain(lambda: records.everything(s, who, int(rid), EVERYTHING_LIMIT), "Patient", rid)
     entries = [{"fullUrl": f"{base}/Patient/{rid}", "resource": patient, "search": {"mode": "match"}}]
-    for rtype in RECORD_MAPPERS:
-        f = records_repo.RecordFilter(resident_id=int(rid))
-        result = _domain(lambda: records.search(s, who, rtype, f, PageRequest(1, EVERYTHING_LIMIT)), rtype)
-        if result.total > EVERYTHING_LIMIT:
-            raise FhirError(422, [Issue("too-costly", f"Patient/{rid} has {result.total} {rtype} resources, more "
-                                                      f"than $everything returns ({EVERYTHING_LIMIT}); search by "
-                                                      f"type with paging instead")])
+    for rtype, rows in found.items():
+        if len(rows) > EVERYTHING_LIMIT:
+            raise FhirError(422, [Issue("too-costly", f"Patient/{rid} has more than {EVERYTHING_LIMIT} {rtype} "
+                                                      f"resources, more than $everything returns; search by type "
+                                                      f"with paging instead")])
         entries += [{"fullUrl": f"{base}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "include"}}
-                    for r in _record_out(s, rtype, result.items)]
+                    for r in _record_out(s, rtype, rows)]
     return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
 
 
@@ -437,6 +457,9 @@ def capability_statement(base: str) -> dict:
             "conditionalUpdate": True, "conditionalDelete": "not-supported",
             "searchParam": [{"name": n, "type": t} for n, t in params.items()] + [
                 {"name": "_lastUpdated", "type": "date"}],
+            # (FHIR JSON has no empty arrays: a type nothing refers to has no searchRevInclude)
+            **({"searchInclude": inc} if (inc := include.supported_includes(rtype)) else {}),
+            **({"searchRevInclude": rev} if (rev := include.supported_revincludes(rtype)) else {}),
         })
         if rtype == "Patient":
             resources[-1]["documentation"] = ("No delete: residents are deregistered through the registry "

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cache
 from types import SimpleNamespace
-from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import Date, and_, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -28,6 +28,8 @@ TIME_COLUMN = {"Encounter": Encounter.period_start, "Condition": Condition.recor
                "MedicationRequest": MedicationRequest.authored_on,
                "MedicationStatement": MedicationStatement.effective_start,
                "DiagnosticReport": DiagnosticReport.effective_at, "DocumentReference": DocumentReference.date}
+# the columns a code search (code, vaccine-code, DocumentReference type) looks at, where not code / code_system
+CODE_COLUMNS = {"Immunization": ("vaccine_code", "vaccine_system"), "DocumentReference": ("type_code", "type_system")}
 DATE_TYPES = {"Condition", "Immunization", "AllergyIntolerance", "MedicationStatement"}  # their time column is a date, not a datetime
 
 
@@ -136,11 +138,17 @@ def get(s: Session, model, rid: int):
     return s.get(model, rid)
 
 
-def components(s: Session, observation_ids: list[int]) -> dict[int, list[ObservationComponent]]:
-    out: dict[int, list[ObservationComponent]] = {}
+_C = ObservationComponent
+# Plain rows, not ORM objects: read-only output, and the cheaper load matters on every Observation search.
+_COMPONENTS = (select(_C.observation_id, _C.seq, _C.code_system, _C.code, _C.display, _C.value, _C.unit)
+               .order_by(_C.observation_id, _C.seq))
+
+
+def components(s: Session, observation_ids: list[int]) -> dict[int, list]:
+    """Observation id → its components in order (rows with the component's columns as attributes)."""
+    out: dict[int, list] = {}
     if observation_ids:
-        for c in s.scalars(select(ObservationComponent).where(ObservationComponent.observation_id.in_(observation_ids))
-                           .order_by(ObservationComponent.observation_id, ObservationComponent.seq)):
+        for c in s.execute(_COMPONENTS.where(_C.observation_id.in_(observation_ids))):
             out.setdefault(c.observation_id, []).append(c)
     return out
 
@@ -176,10 +184,22 @@ class RecordFilter:
     ascending: bool = False
 
 
+NO_DATE = date(1, 1, 1)  # where a record has no date (Condition, AllergyIntolerance): sorts as the oldest
+
+
 def sort_key(resource_type: str, f: RecordFilter):
-    """The column a search is ordered by (then id): the clinical time, or updated_at for _sort=_lastUpdated."""
+    """What a search is ordered by (then id): the clinical time, or updated_at for _sort=_lastUpdated. An empty
+    date counts as ``NO_DATE``, so that both engines order such rows alike (last when newest first) and keyset
+    paging has a value on every row."""
     model = MODELS[resource_type]
-    return model.updated_at if f.sort_by_updated else TIME_COLUMN[resource_type]
+    col = model.updated_at if f.sort_by_updated else TIME_COLUMN[resource_type]
+    return func.coalesce(col, literal(NO_DATE, Date)) if col.nullable else col
+
+
+def sort_value(resource_type: str, f: RecordFilter, row):
+    """The sort value of a row (what ``sort_key`` computes in SQL)."""
+    value = row.updated_at if f.sort_by_updated else getattr(row, TIME_COLUMN[resource_type].key)
+    return NO_DATE if value is None else value
 
 
 def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, offset: int, limit: int,
@@ -196,10 +216,10 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
     if f.encounter_id is not None and hasattr(model, "encounter_id"):
         c.append(model.encounter_id == f.encounter_id)
     if f.codes:
-        vaccine = resource_type == "Immunization"
-        c.append((model.vaccine_code if vaccine else model.code).in_(f.codes))
+        code_col, system_col = CODE_COLUMNS.get(resource_type, ("code", "code_system"))
+        c.append(getattr(model, code_col).in_(f.codes))
         if f.code_system:
-            c.append((model.vaccine_system if vaccine else model.code_system) == f.code_system)
+            c.append(getattr(model, system_col) == f.code_system)
     tcol = TIME_COLUMN[resource_type]
     on_date = resource_type in DATE_TYPES
     if f.time_from is not None:
@@ -236,3 +256,19 @@ def search(s: Session, resource_type: str, f: RecordFilter, scope: Scope, *, off
     total = len(rows) if offset == 0 and len(rows) < limit else s.scalar(select(func.count()).select_from(model)
                                                                         .where(*c))
     return list(rows), total
+
+
+def by_condition(s: Session, resource_type: str, conditions: list, scope: Scope, *, limit: int) -> list:
+    """Rows of one type matching ``conditions`` within ``scope``, by id (for _include/_revinclude)."""
+    model = MODELS[resource_type]
+    c = list(conditions)
+    sf = scope_filter(scope)
+    if sf is not None:
+        c.append(model.resident_id.in_(select(Resident.id).where(sf)))
+    return list(s.scalars(select(model).where(*c).order_by(model.id).limit(limit)))
+
+
+def by_ids(s: Session, resource_type: str, ids: list[int], scope: Scope) -> list:
+    if not ids:
+        return []
+    return by_condition(s, resource_type, [MODELS[resource_type].id.in_(ids)], scope, limit=len(ids))

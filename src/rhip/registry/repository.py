@@ -106,11 +106,28 @@ def _resident_conditions(f: ResidentFilter, scope: Scope) -> list[ColumnElement[
 
 
 def search_residents(s: Session, f: ResidentFilter, scope: Scope, *, sort: str, descending: bool, offset: int,
-                     limit: int) -> tuple[list[Resident], int]:
+                     limit: int, after: tuple | None = None, before: tuple | None = None) -> tuple[list[Resident], int]:
+    """Rows and the total. ``after``/``before`` = (sort value, id) of a row: keyset paging, stable while rows
+    are added (``offset`` is then ignored; rows come back in the requested order either way)."""
     cond = _resident_conditions(f, scope)
     if limit == 0:  # a count only
         return [], s.scalar(select(func.count()).select_from(Resident).where(*cond))
     col = SORTABLE[sort]
+    cursor = after if after is not None else before
+    if cursor is not None:
+        value, last_id = cursor
+        larger = descending if before is not None else not descending  # walking towards larger keys?
+        if sort == "id":
+            beyond = Resident.id > last_id if larger else Resident.id < last_id
+        else:
+            beyond = (or_(col > value, and_(col == value, Resident.id > last_id)) if larger
+                      else or_(col < value, and_(col == value, Resident.id < last_id)))
+        order = [col.asc(), Resident.id.asc()] if larger else [col.desc(), Resident.id.desc()]
+        rows = list(s.scalars(select(Resident).where(*cond, beyond).order_by(*order[:1 if sort == "id" else 2])
+                              .limit(limit)))
+        if before is not None:
+            rows.reverse()
+        return rows, s.scalar(select(func.count()).select_from(Resident).where(*cond))
     order = [col.desc() if descending else col.asc()]
     if sort != "id":
         order.append(Resident.id.desc() if descending else Resident.id.asc())

@@ -123,6 +123,30 @@ def search_residents(s: Session, who: Principal, query: ResidentQuery, page: Pag
     return Page(rows, total, page.page, page.page_size)
 
 
+def search_residents_keyset(s: Session, who: Principal, query: ResidentQuery, count: int, *,
+                            after: tuple | None = None, before: tuple | None = None
+                            ) -> tuple[list[Resident], int, bool]:
+    """One page of at most ``count`` residents after (or before) a cursor = (sort value, id) of a row, the
+    total, and whether more rows lie in that direction. Only the rows returned are audited."""
+    who.require("resident.read")
+    f, errors = _filter_from(query, today())
+    sort = query.sort or "name"
+    if sort.lstrip("-") not in repo.SORTABLE:
+        errors.append(FieldError("sort", "sort.unknown", f"不能按“{sort.lstrip('-')}”排序",
+                                 f"cannot sort by '{sort.lstrip('-')}'"))
+    if errors:
+        raise ValidationFailed(errors)
+    rows, total = repo.search_residents(s, f, who.scope, sort=sort.lstrip("-"), descending=sort.startswith("-"),
+                                        offset=0, limit=count + 1, after=after, before=before)
+    more = len(rows) > count
+    if more:
+        rows = rows[1:] if before is not None else rows[:count]
+    audit(s, who, "resident.search", resident_ids=[r.id for r in rows],
+          detail={"query": {k: v for k, v in asdict(query).items() if v is not None}, "count": len(rows),
+                  "total": total})
+    return rows, total, more
+
+
 def _in_scope(who: Principal, resident: Resident | None, resident_id: int, action: str) -> Resident:
     if resident is None:
         raise NotFound("居民", "resident", resident_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import DateTime, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from rhip.registry.models import Division, Organization, TeamMember, TeamVillage
@@ -69,14 +69,37 @@ def token_by_hash(s: Session, token_hash: str) -> ApiToken | None:
     return s.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
 
 
+def token_and_user(s: Session, token_hash: str) -> tuple[ApiToken, User] | None:
+    """A bearer token and its user in one query (every API call starts with this)."""
+    row = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                    .where(ApiToken.token_hash == token_hash)).first()
+    return (row[0], row[1]) if row else None
+
+
 def touch_token(s: Session, token_id: int, now: datetime) -> None:
     s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
+_EVENT, _SUBJECT = AuditEvent.__table__, AuditSubject.__table__
+# Built once: an audit row is written on every read, so its statements should cost no compiling.
+_INSERT_EVENT = _EVENT.insert().returning(_EVENT.c.id)
+_INSERT_SUBJECTS = _SUBJECT.insert()
+_EVENT_COLUMNS = ("at", "user_id", "username", "role", "action", "outcome", "client_addr", "channel", "detail",
+                  "resident_count")
+# PostgreSQL: the event and its subjects in one statement (one round trip instead of two).
+_INSERT_EVENT_WITH_SUBJECTS_PG = text(
+    f"WITH e AS (INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _EVENT_COLUMNS)}) RETURNING id) "
+    "INSERT INTO audit_subject (event_id, resident_id) SELECT e.id, r FROM e, unnest(CAST(:ids AS bigint[])) AS r "
+    "RETURNING event_id").bindparams(bindparam("at", type_=DateTime()))
+
+
 def insert_audit(s: Session, values: dict, resident_ids: list[int]) -> int:
-    event_id = s.execute(insert(AuditEvent).values(**values).returning(AuditEvent.id)).scalar_one()
+    if resident_ids and s.get_bind().dialect.name == "postgresql":
+        return s.execute(_INSERT_EVENT_WITH_SUBJECTS_PG, {**values, "ids": list(resident_ids)}).scalar()
+    event_id = s.execute(_INSERT_EVENT, values).scalar_one()
     if resident_ids:
-        s.execute(insert(AuditSubject), [{"event_id": event_id, "resident_id": rid} for rid in resident_ids])
+        s.execute(_INSERT_SUBJECTS, [{"event_id": event_id, "resident_id": rid} for rid in resident_ids])
     return event_id
 
 

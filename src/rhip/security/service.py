@@ -249,12 +249,12 @@ def create_token(s: Session, username: str, name: str, *, days: int | None = 365
 
 
 def token_user(s: Session, token: str) -> User | None:
-    row = repo.token_by_hash(s, sha256(token))
+    found = repo.token_and_user(s, sha256(token))
     t = now()
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= t):
+    if found is None:
         return None
-    user = repo.user_by_id(s, row.user_id)
-    if user is None or not user.active:
+    row, user = found
+    if row.revoked_at is not None or (row.expires_at and row.expires_at <= t) or not user.active:
         return None
     if row.last_used_at is None or t - row.last_used_at > timedelta(minutes=5):
         repo.touch_token(s, row.id, t)  # coarse, so that a busy system does not write on every call

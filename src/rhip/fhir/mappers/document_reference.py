@@ -34,9 +34,8 @@ def _first_coding(concept: dict | None) -> dict | None:
 
 class DocumentReferenceMapper:
     resource_type = RTYPE
-    # ``type`` (the document's kind) is not searchable yet: the generic record filter has no parameter for it.
     search_params = {"_id": "token", "patient": "reference", "subject": "reference", "date": "date",
-                     "category": "token", "status": "token", "encounter": "reference"}
+                     "category": "token", "status": "token", "encounter": "reference", "type": "token"}
 
     @staticmethod
     def to_fhir(row, _extra=None) -> dict:

@@ -1,0 +1,138 @@
+"""The CapabilityStatement is truthful: every search parameter, _include and _revinclude it lists is run once per
+resource type against the small test county, and must find the resource it was derived from."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from rhip.registry.models import Organization
+from tests.fhir.support import fh
+from tests.fhir.test_golden import RECORD_CASES, Ids, _create
+
+
+def _day(value: str) -> str:
+    return value[:10]
+
+
+def _coding(concept: dict) -> str:
+    c = concept["coding"][0]
+    return f"{c['system']}|{c['code']}"
+
+
+def _ref(resource: dict, *paths: str) -> str | None:
+    for path in paths:
+        node = resource
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, list):
+                node = node[0] if node else None
+        if isinstance(node, dict) and "reference" in node:
+            return node["reference"]
+    return None
+
+
+# search parameter → a value, taken from a resource, that the search must match it by
+DATES = {"Encounter": lambda r: r["period"]["start"], "Observation": lambda r: r["effectiveDateTime"],
+         "Condition": lambda r: r["recordedDate"], "Immunization": lambda r: r["occurrenceDateTime"],
+         "MedicationRequest": lambda r: r["authoredOn"],
+         "MedicationStatement": lambda r: r["effectivePeriod"]["start"],
+         "DiagnosticReport": lambda r: r["effectiveDateTime"], "DocumentReference": lambda r: r["date"]}
+VALUES = {
+    "_id": lambda t, r: r["id"],
+    "_lastUpdated": lambda t, r: "ge" + _day(r["meta"]["lastUpdated"]),
+    "patient": lambda t, r: _ref(r, "subject", "patient"),
+    "subject": lambda t, r: _ref(r, "subject", "patient"),
+    "encounter": lambda t, r: _ref(r, "encounter", "context.encounter"),
+    "code": lambda t, r: _coding(r.get("code") or r["medicationCodeableConcept"]),
+    "vaccine-code": lambda t, r: _coding(r["vaccineCode"]),
+    "type": lambda t, r: _coding(r["type"][0] if isinstance(r["type"], list) else r["type"]),
+    "date": lambda t, r: _day(DATES[t](r)), "recorded-date": lambda t, r: _day(DATES[t](r)),
+    "authoredon": lambda t, r: _day(DATES[t](r)), "effective": lambda t, r: _day(DATES[t](r)),
+    "category": lambda t, r: (r["category"][0] if isinstance(r["category"][0], str)
+                              else r["category"][0]["coding"][0]["code"]),
+    "status": lambda t, r: r["status"],
+    "clinical-status": lambda t, r: r["clinicalStatus"]["coding"][0]["code"],
+    "intent": lambda t, r: r["intent"],
+    "identifier": lambda t, r: f"{r['identifier'][0]['system']}|{r['identifier'][0]['value']}",
+    "name": lambda t, r: (r["name"][0]["text"] if isinstance(r["name"], list) else r["name"])[:2],
+    "family": lambda t, r: r["name"][0]["family"],
+    "gender": lambda t, r: r["gender"],
+    "birthdate": lambda t, r: r["birthDate"],
+    "phone": lambda t, r: r["telecom"][0]["value"],
+    "telecom": lambda t, r: r["telecom"][0]["value"],
+    "partof": lambda t, r: r["partOf"]["reference"],
+    "practitioner": lambda t, r: r["practitioner"]["reference"],
+    "organization": lambda t, r: r["organization"]["reference"],
+}
+
+
+def _seed(client, county, db) -> dict[str, dict]:
+    """One resource of every type, as the server returns it."""
+    with db.unit_of_work() as s:  # give an organization a parent, so that Organization?partof finds something
+        s.execute(update(Organization).where(Organization.id == county.org["thc1"])
+                  .values(parent_id=county.org["county_hospital"]))
+    ids, h = Ids(county, db), fh(county)
+    seeded = {}
+    for rtype, name in RECORD_CASES:
+        seeded.setdefault(rtype, _create(client, county, ids, rtype, name))
+    seeded["Patient"] = client.get(f"/fhir/Patient/{county.residents['zhang']}", headers=h).json()
+    seeded["Organization"] = client.get(f"/fhir/Organization/{county.org['thc1']}", headers=h).json()
+    doc = ids.by_key["practitioner:doc"][1]
+    seeded["Practitioner"] = client.get(f"/fhir/Practitioner/{doc}", headers=h).json()
+    seeded["PractitionerRole"] = client.get(f"/fhir/PractitionerRole/{doc}-{county.org['vc11']}", headers=h).json()
+    seeded["Location"] = client.get("/fhir/Location/411530101201", headers=h).json()
+    return seeded
+
+
+def test_every_listed_search_parameter_works(client, county, db):
+    seeded = _seed(client, county, db)
+    h = fh(county)
+    statement = client.get("/fhir/metadata").json()
+    walked: dict[str, int] = {}
+    for res in statement["rest"][0]["resource"]:
+        rtype = res["type"]
+        target = seeded[rtype]
+        for p in res["searchParam"]:
+            name = p["name"]
+            assert name in VALUES, f"{rtype}?{name} is listed but this test has no value for it"
+            value = VALUES[name](rtype, target)
+            assert value, f"{rtype}?{name}: the seeded {rtype} has no value for it"
+            r = client.get(f"/fhir/{rtype}", params={name: value, "_count": 200}, headers=h)
+            assert r.status_code == 200, (rtype, name, value, r.text)
+            found = {e["resource"]["id"] for e in r.json().get("entry", [])}
+            assert target["id"] in found, f"{rtype}?{name}={value} did not find {rtype}/{target['id']}"
+            walked[rtype] = walked.get(rtype, 0) + 1
+        for kind, key in (("_include", "searchInclude"), ("_revinclude", "searchRevInclude")):
+            for inc in res.get(key, []):
+                r = client.get(f"/fhir/{rtype}", params={"_id": target["id"], kind: inc}, headers=h)
+                assert r.status_code == 200, (rtype, kind, inc, r.text)
+                assert target["id"] in {e["resource"]["id"] for e in r.json()["entry"]
+                                        if e["search"]["mode"] == "match"}
+    assert set(walked) == set(seeded) and len(seeded) == 14  # every type listed, each with its parameters
+
+
+def test_includes_find_what_they_name(client, county, db):
+    """A few includes whose targets the seeded data holds, checked by what they bring."""
+    seeded = _seed(client, county, db)
+    h = fh(county)
+
+    def included(rtype, rid, **params):
+        b = client.get(f"/fhir/{rtype}", params={"_id": rid, **params}, headers=h).json()
+        return sorted(f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in b["entry"]
+                      if e["search"]["mode"] == "include")
+
+    report = seeded["DiagnosticReport"]
+    assert included("DiagnosticReport", report["id"], _include="DiagnosticReport:result") == \
+        [report["result"][0]["reference"]]
+    lab = report["result"][0]["reference"].split("/")[1]
+    assert included("Observation", lab, _revinclude="DiagnosticReport:result") == [f"DiagnosticReport/{report['id']}"]
+    enc = seeded["Encounter"]
+    assert f"DocumentReference/{seeded['DocumentReference']['id']}" in \
+        included("Encounter", enc["id"], _revinclude="DocumentReference:encounter")
+    assert included("MedicationStatement", seeded["MedicationStatement"]["id"], _include="MedicationStatement:source") \
+        == [seeded["MedicationStatement"]["informationSource"]["reference"]]
+    assert included("Location", "411530101201", _include="Location:partof") == ["Location/411530101000"]
+    docs = client.get("/fhir/DocumentReference", params={"type": "http://loinc.org|18842-5"}, headers=h).json()
+    assert docs["total"] == 1
+    assert client.get("/fhir/DocumentReference", params={"type": "http://loinc.org|11506-3"},
+                      headers=h).json()["total"] == 0
