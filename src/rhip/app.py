@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(security_router)
     app.include_router(registry_router)
+    from rhip.contracts.endpoints import router as contracts_router
+
+    app.include_router(contracts_router)
     mount_console(app)
     mount_fhir(app)
 
