@@ -127,7 +127,7 @@ def active_contracts_of_gone_residents(s: Session, limit: int) -> list[tuple[Con
 # ------------------------------------------------------------------ teams
 
 def team_member_ids(s: Session, team_id: int) -> dict[int, str]:
-    return dict(s.execute(select(TeamMember.practitioner_id, TeamMember.role).where(TeamMember.team_id == team_id)))
+    return dict(s.execute(select(TeamMember.practitioner_id, TeamMember.role).where(TeamMember.team_id == team_id)).all())
 
 
 def team_village_codes(s: Session, team_id: int) -> set[str]:
@@ -304,11 +304,13 @@ def residents_changed_since(s: Session, since: datetime) -> set[int]:
 
 
 def residents_with_age_boundary(s: Session, on: date, since: date) -> set[int]:
-    """Residents who turned 65 or 7 between ``since`` (exclusive) and ``on`` (inclusive): their age-based
-    membership changed with no change to their facts."""
+    """Residents who turned 65 or 7 after ``since`` and by ``on`` (a day either side to be safe about
+    29 February): their age-based membership changed with no change to their facts."""
+    from rhip.programs.rules_common import add_months
+
     ids: set[int] = set()
     for years in (65, 7):
-        lo = date(since.year - years, since.month, 1) - timedelta(days=1)
-        hi = date(on.year - years, on.month, 28) + timedelta(days=4)
-        ids |= set(s.scalars(select(Resident.id).where(Resident.birth_date > lo, Resident.birth_date <= hi)))
+        lo = add_months(since, -12 * years) - timedelta(days=1)
+        hi = add_months(on, -12 * years) + timedelta(days=1)
+        ids |= set(s.scalars(select(Resident.id).where(Resident.birth_date >= lo, Resident.birth_date <= hi)))
     return ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,7 +52,7 @@ class TerminateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(description="resident_request | moved_out | deceased | team_dissolved | other")
     note: str | None = Field(None, description="说明（原因为 other 时必填）")
-    date: date | None = Field(None, description="最后有效日，默认今天")
+    date: _dt.date | None = Field(None, description="最后有效日，默认今天")
     version: int | None = None
 
 

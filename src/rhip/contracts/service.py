@@ -322,19 +322,13 @@ def terminate(s: Session, who: Principal, contract_id: int, data: dict, *, expec
 
 
 def expire(s: Session, who: Principal, on: date | None = None, *, batch: int = 5000) -> dict[str, int]:
-    """The expiry job: active contracts past their end date become expired; active contracts of residents
-    who died or moved away are terminated as of that day. Safe to re-run."""
+    """The expiry job: active contracts of residents who died or moved away are terminated as of that day
+    (their status date), then active contracts past their end date become expired. Safe to re-run."""
     who.require("contract.write")
     on = on or today()
     now = clock.now()
     expired = ended = 0
     touched: list[int] = []
-    while rows := repo.contracts_to_expire(s, on, batch):
-        for c in rows:
-            c.status, c.version, c.updated_at = "expired", c.version + 1, now
-            touched.append(c.resident_id)
-        expired += len(rows)
-        s.flush()
     while pairs := repo.active_contracts_of_gone_residents(s, batch):
         for c, r in pairs:
             reason = "deceased" if r.status == "deceased" else "moved_out"
@@ -343,6 +337,12 @@ def expire(s: Session, who: Principal, on: date | None = None, *, batch: int = 5
             c.ended_on = last if last >= c.start_date else c.start_date - timedelta(days=1)
             touched.append(r.id)
         ended += len(pairs)
+        s.flush()
+    while rows := repo.contracts_to_expire(s, on, batch):
+        for c in rows:
+            c.status, c.version, c.updated_at = "expired", c.version + 1, now
+            touched.append(c.resident_id)
+        expired += len(rows)
         s.flush()
     if touched:
         audit(s, who, "contract.expire", resident_ids=touched,
