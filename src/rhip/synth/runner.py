@@ -82,7 +82,7 @@ def _people_load(conn: Connection, profile: Profile, seed: int, staged, progress
 
 LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org", "team", "team_member", "team_village",
                  "household", "resident", "village_counter", "encounter", "condition", "observation",
-                 "observation_component")
+                 "observation_component", "contract", "contract_package", "key_population")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
     from rhip.synth import history
@@ -102,10 +102,29 @@ def _clinical_load(conn: Connection, profile: Profile, seed: int, staged, progre
     return rows, asdict(staged.stats)
 
 
+def _contracts_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
+    from rhip.synth import contracts
+
+    total = expected_people_rows(profile)
+    return contracts.stage(db, profile, seed, workdir,
+                           progress=(lambda n: progress("contracts", n, total)) if progress else None)
+
+
+def _contracts_load(conn: Connection, profile: Profile, seed: int, staged, progress: Progress | None
+                    ) -> tuple[int, dict]:
+    from rhip.synth import contracts
+
+    with _bulk_load(conn, list(contracts.TABLES)):
+        rows = contracts.load(conn, staged)
+    analyze(conn)
+    return rows, contracts.stats_dict(staged)
+
+
 STAGES: dict[str, Stage] = {
     "structure": Stage(load=_structure),
     "people": Stage(load=_people_load, prepare=_people_prepare, attach=lambda staged: staged.attach()),
     "clinical": Stage(load=_clinical_load, prepare=_clinical_prepare, attach=lambda staged: staged.attach()),
+    "contracts": Stage(load=_contracts_load, prepare=_contracts_prepare, attach=lambda staged: staged.attach()),
 }
 
 
@@ -161,7 +180,8 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
                     f"Use a new database (RHIP_DATA_DIR or RHIP_DATABASE_URL).")
             results.append(StageResult(name, prev.rows, prev.seconds, skipped=True))
             continue
-        for needed in {"people": ("structure",), "clinical": ("structure", "people")}.get(name, ()):
+        for needed in {"people": ("structure",), "clinical": ("structure", "people"),
+                       "contracts": ("structure", "people", "clinical")}.get(name, ()):
             if needed not in done and needed not in wanted:
                 raise SynthError(f"stage {name} needs stage {needed} first")
         if name == "structure" and _has_registry_data(db):
