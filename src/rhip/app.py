@@ -43,6 +43,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from rhip.contracts.endpoints import router as contracts_router
 
     app.include_router(contracts_router)
+    from rhip.contracts.console import router as contracts_console
+
+    app.include_router(contracts_console)  # before the console's catch-all route
     mount_console(app)
     mount_fhir(app)
 
