@@ -43,7 +43,7 @@ STAGED = {"contract": CONTRACT_COLS, "contract_package": PACKAGE_COLS, "key_popu
           "encounter": ENCOUNTER_COLS}
 TABLES = (Contract.__table__, ContractPackage.__table__, KeyPopulation.__table__)
 
-SIGN_KEY = 0.92  # key-population usual residents who sign
+SIGN_KEY = 0.95  # key-population usual residents who sign
 SIGN_OTHER = 0.60  # other usual residents
 SIGN_AWAY = 0.10  # registered here but living elsewhere
 RENEW = 0.85  # a signer renews the next year
@@ -56,6 +56,8 @@ CONSENT = (("written", 0.70), ("e_signature", 0.25), ("verbal_witnessed", 0.05))
 HOME_VISIT_ADHERENCE = 0.75  # promised home visits (elderly, child, disability packages) that happen
 HOME_VISIT_ID_BASE = 8_000_000_000_000  # encounter ids of home visits: base + contract id × 8 + j (clear of the
                                         # clinical stage's resident × 64 + k)
+WORKERS = 2
+CHUNK = 5000
 
 
 @dataclass
@@ -86,12 +88,12 @@ class Teams:
 @dataclass
 class StagedContracts:
     dialect: str
-    path: Path
+    paths: list[Path]
     classified_at: datetime
     stats: ContractStats = field(default_factory=ContractStats)
 
     def attach(self) -> dict[str, Path]:
-        return {"contracts0": self.path} if self.dialect == "sqlite" else {}
+        return {f"contracts{i}": p for i, p in enumerate(self.paths)} if self.dialect == "sqlite" else {}
 
 
 def _rng(seed: int, resident_id: int) -> random.Random:
@@ -141,8 +143,10 @@ class Generator:
     def __init__(self, seed: int, ref: date, tm: Teams, stats: ContractStats):
         self.seed, self.ref, self.tm, self.stats = seed, ref, tm, stats
         self.cat = rules.catalogue_on(ref)
-        self.next_id = 1
+        self.term = 0  # terms of the current resident: contract id = resident id × 8 + term
         self.created = datetime(ref.year, ref.month, ref.day, 8)
+        self._ref_text, self._created_text = ref.isoformat(), self.created.isoformat(sep=" ")
+        self._fees = {code: (round(p.price * 100), round(p.personal * 100)) for code, p in self.cat.packages.items()}
         self.contracts: list[tuple] = []
         self.packages: list[tuple] = []
         self.keys: list[tuple] = []
@@ -153,8 +157,10 @@ class Generator:
                  status_date: date | None) -> None:
         st = self.stats
         st.residents += 1
+        self.term = 0
         members = rules.classify(facts, self.ref)
-        self.keys += [(rid, m.population, m.since, m.reason_zh, m.reason_en, self.ref, self.created) for m in members]
+        self.keys += [(rid, m.population, m.since.isoformat() if m.since else None, m.reason_zh, m.reason_en,
+                       self._ref_text, self._created_text) for m in members]
         st.memberships += len(members)
         populations = {m.population for m in members}
         key = bool(populations)
@@ -248,16 +254,18 @@ class Generator:
     def _row(self, rid: int, team: int, doctor: int, codes: list[str], rng: random.Random, start: date, end: date,
              status: str, prev: int | None, *, ended_on: date | None = None, reason: str | None = None,
              note: str | None = None, charge: bool = True) -> int:
-        cid = self.next_id
-        self.next_id += 1
+        if self.term >= 8:
+            raise ValueError(f"resident {rid}: more than 8 contract terms")
+        cid = rid * 8 + self.term
+        self.term += 1
         method, witness = _consent(rng)
         consent = start - timedelta(days=int(rng.random() * 10))
         fee = 0
         for code in codes:
-            p = self.cat.packages[code]
-            personal = round(p.personal * 100) if charge else 0
+            price, personal = self._fees[code]
+            personal = personal if charge else 0
             fee += personal
-            self.packages.append((cid, code, round(p.price * 100), personal))
+            self.packages.append((cid, code, price, personal))
         at = datetime(consent.year, consent.month, consent.day, 9).isoformat(sep=" ")
         self.contracts.append((cid, rid, team, doctor, self.cat.version, start.isoformat(), end.isoformat(),
                                ended_on.isoformat() if ended_on else None, status, consent.isoformat(), method,
@@ -290,57 +298,130 @@ class Generator:
             self.stats.home_visits += 1
 
 
+def _chunk_rows(db: Database, last: int) -> tuple[list[tuple], dict[int, list[tuple]]]:
+    cols = (Resident.id, Resident.birth_date, Resident.sex, Resident.status, Resident.status_date,
+            Resident.disability, Resident.poverty_registered, Resident.fp_special_family, Resident.village_code,
+            Resident.usual_local)
+    with db.read_only() as s:
+        rows = [tuple(r) for r in s.execute(select(*cols).where(Resident.id > last).order_by(Resident.id)
+                                            .limit(CHUNK))]
+        conds: dict[int, list[tuple]] = {}
+        if rows:
+            for rid, *rest in s.execute(
+                    select(Condition.resident_id, Condition.code, Condition.onset_date, Condition.recorded_date,
+                           Condition.clinical_status, Condition.verification_status)
+                    .where(Condition.resident_id >= rows[0][0], Condition.resident_id <= rows[-1][0])):
+                conds.setdefault(rid, []).append(tuple(rest))
+    return rows, conds
+
+
+def generate(gen: Generator, rows: list[tuple], conds: dict[int, list[tuple]]) -> None:
+    ref = gen.ref
+    for rid, birth, sex, status, status_date, disability, poor, fp, village, usual in rows:
+        # the reference date is the generator's "today": someone who dies after it is alive then
+        gone_later = status != "alive" and status_date is not None and status_date > ref
+        facts = rules.ResidentFacts(birth, sex, "alive" if gone_later else status, disability, bool(poor), bool(fp),
+                                    tuple(rules.ConditionFact(code, onset or recorded, clinical, verification)
+                                          for code, onset, recorded, clinical, verification in conds.get(rid, ())))
+        gen.resident(rid, facts, village, bool(usual), None if gone_later else status_date)
+
+
+def work(tasks, results, seed: int, ref: date, tm: Teams, dialect: str, path) -> None:
+    """A worker process: the contracts of each chunk of residents into its own staging."""
+    import gc
+    import traceback
+
+    try:
+        gc.disable()  # acyclic rows only (see synth.generate)
+        writer = StagingWriter(dialect, path, STAGED)
+        stats = ContractStats()
+        gen = Generator(seed, ref, tm, stats)
+        while (task := tasks.get()) is not None:
+            rows, conds = task
+            generate(gen, rows, conds)
+            for table, attr in (("contract", "contracts"), ("contract_package", "packages"),
+                                ("key_population", "keys"), ("encounter", "encounters")):
+                writer.write(table, getattr(gen, attr))  # values are already text, numbers or None
+                setattr(gen, attr, [])
+            results.put(("progress", len(rows)))
+        writer.close()
+        results.put(("done", stats))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which fails the stage
+        results.put(("error", traceback.format_exc()))
+
+
 def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=None) -> StagedContracts:
-    """Generate every resident's contracts and key populations into one staging location."""
+    """Generate every resident's contracts and key populations: chunks of residents (with their conditions)
+    are fed to worker processes, each staging its rows in a file of its own. Ids derive from resident ids,
+    so the rows do not depend on how the work is split."""
+    import multiprocessing as mp
+    import queue as queue_mod
+
     ref = date(profile.as_of_year, 7, 1)
     tm = teams(db)
     if not tm.by_village:
         raise RuntimeError("stage contracts needs family-doctor teams (stage structure)")
-    path = workdir / ("contracts.db" if db.dialect == "sqlite" else "contracts")
-    writer = StagingWriter(db.dialect, path, STAGED)
+    ctx = mp.get_context("spawn")
+    tasks, results = ctx.Queue(maxsize=2 * WORKERS), ctx.Queue()
+    paths = [workdir / (f"contracts{i}.db" if db.dialect == "sqlite" else f"contracts{i}") for i in range(WORKERS)]
+    procs = [ctx.Process(target=work, args=(tasks, results, seed, ref, tm, db.dialect, paths[i]), daemon=True)
+             for i in range(WORKERS)]
+    for p in procs:
+        p.start()
     stats = ContractStats()
-    gen = Generator(seed, ref, tm, stats)
-    last, chunk = -1, 20000
-    cols = (Resident.id, Resident.birth_date, Resident.sex, Resident.status, Resident.status_date,
-            Resident.disability, Resident.poverty_registered, Resident.fp_special_family, Resident.village_code,
-            Resident.usual_local)
-    while True:
-        with db.read_only() as s:
-            rows = s.execute(select(*cols).where(Resident.id > last).order_by(Resident.id).limit(chunk)).all()
+    done = 0
+
+    def drain(block: bool) -> None:
+        nonlocal done
+        while True:
+            try:
+                kind, payload = results.get(timeout=5 if block else 0.001)
+            except queue_mod.Empty:
+                if block and any(not p.is_alive() and p.exitcode for p in procs):
+                    raise RuntimeError("a contracts worker died") from None
+                return
+            if kind == "error":
+                raise RuntimeError(f"a contracts worker failed:\n{payload}")
+            if kind == "progress" and progress:
+                progress(payload)
+            if kind == "done":
+                for f in stats.__dataclass_fields__:
+                    setattr(stats, f, getattr(stats, f) + getattr(payload, f))
+                done += 1
+            if block:
+                return
+
+    try:
+        last = -1
+        while True:
+            rows, conds = _chunk_rows(db, last)
             if not rows:
                 break
-            lo, hi = rows[0][0], rows[-1][0]
-            conds: dict[int, list[rules.ConditionFact]] = {}
-            for rid, code, onset, recorded, clinical, verification in s.execute(
-                    select(Condition.resident_id, Condition.code, Condition.onset_date, Condition.recorded_date,
-                           Condition.clinical_status, Condition.verification_status)
-                    .where(Condition.resident_id >= lo, Condition.resident_id <= hi)):
-                conds.setdefault(rid, []).append(rules.ConditionFact(code, onset or recorded, clinical, verification))
-        last = hi
-        for rid, birth, sex, status, status_date, disability, poor, fp, village, usual in rows:
-            # the reference date is the generator's "today": someone who dies after it is alive then
-            gone_later = status != "alive" and status_date is not None and status_date > ref
-            facts = rules.ResidentFacts(birth, sex, "alive" if gone_later else status, disability, bool(poor),
-                                        bool(fp), tuple(conds.get(rid, ())))
-            gen.resident(rid, facts, village, bool(usual), None if gone_later else status_date)
-        for table, attr in (("contract", "contracts"), ("contract_package", "packages"), ("key_population", "keys"),
-                            ("encounter", "encounters")):
-            writer.write(table, [tuple(_plain(v) for v in row) for row in getattr(gen, attr)])
-            setattr(gen, attr, [])
-        if progress:
-            progress(len(rows))
-    writer.close()
-    return StagedContracts(db.dialect, path, gen.created, stats)
-
-
-def _plain(v):
-    return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v
+            last = rows[-1][0]
+            while True:
+                try:
+                    tasks.put((rows, conds), timeout=1)
+                    break
+                except queue_mod.Full:
+                    drain(block=False)
+            drain(block=False)
+        for _ in procs:
+            tasks.put(None)
+        while done < WORKERS:
+            drain(block=True)
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+    return StagedContracts(db.dialect, paths, datetime(ref.year, ref.month, ref.day, 8), stats)
 
 
 def load(conn: Connection, staged: StagedContracts) -> int:
     written = 0
-    for table in (*TABLES, Encounter.__table__):
-        written += load_staged(conn, table, STAGED[table.name], staged.path, "contracts0")
+    for i, path in enumerate(staged.paths):
+        for table in (*TABLES, Encounter.__table__):
+            written += load_staged(conn, table, STAGED[table.name], path, f"contracts{i}")
     reset_sequence(conn, Contract.__table__)
     conn.execute(ClassificationRun.__table__.insert().values(
         started_at=staged.classified_at, as_of=staged.classified_at.date(), mode="synth",
