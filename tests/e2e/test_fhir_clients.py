@@ -9,77 +9,19 @@ response strictly — so the tests also show that what the server returns is R4 
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
-from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome, ResourceNotFound
 from sqlalchemy import select
 
 from rhip.fhir import identifiers as ids
 from rhip.records.models import Observation as ObservationRow
 from rhip.registry.models import Resident
-from tests.factories import build_county
 from tests.fhir.test_records import HIS, LOINC, bp, encounter
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fhir" / "golden"
-
-
-class Live:
-    def __init__(self, base: str, county, db):
-        self.base, self.county, self.db = base, county, db
-
-    @property
-    def fhir(self) -> str:
-        return f"{self.base}/fhir"
-
-    def fhirpy(self, key: str = "admin") -> SyncFHIRClient:
-        return SyncFHIRClient(self.fhir, authorization=f"Bearer {self.county.tokens[key]}")
-
-    def id_number(self, key: str) -> str:
-        with self.db.read_only() as s:
-            return s.get(Resident, self.county.residents[key]).id_number
-
-
-@pytest.fixture
-def live(db, tmp_path):
-    """A real uvicorn server over a fresh migrated database holding the small county."""
-    from rhip.app import create_app
-    from rhip.settings import Settings
-
-    county = build_county(db)
-    app = create_app(Settings(data_dir=tmp_path / "data", database_url=db.url, cookie_secure="false"), db)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            pytest.fail(f"the server did not start on {base} (thread alive: {thread.is_alive()})")
-        time.sleep(0.05)
-    yield Live(base, county, db)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    assert not thread.is_alive(), "uvicorn did not shut down"
 
 
 def _golden_patient() -> dict:
