@@ -371,6 +371,9 @@ def capability_statement(base: str) -> dict:
     from rhip.fhir.registry_resources import CAPABILITY as REGISTRY_CAPABILITY
 
     resources += REGISTRY_CAPABILITY
+    from rhip.fhir.care_team import CAPABILITY as CARE_TEAM_CAPABILITY
+
+    resources += CARE_TEAM_CAPABILITY
     return {
         "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": datetime.now(timezone.utc).date().isoformat(), "fhirVersion": "4.0.1",
