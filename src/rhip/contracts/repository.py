@@ -262,9 +262,11 @@ def conditions_of(s: Session, resident_ids: list[int]) -> dict[int, list[tuple]]
     if not resident_ids:
         return out
     lo, hi = min(resident_ids), max(resident_ids)
-    q = select(Condition.resident_id, Condition.code, Condition.onset_date, Condition.recorded_date,
-               Condition.clinical_status, Condition.verification_status).where(
-        Condition.resident_id >= lo, Condition.resident_id <= hi)
+    cols = (Condition.resident_id, Condition.code, Condition.onset_date, Condition.recorded_date,
+            Condition.clinical_status, Condition.verification_status)
+    # a dense run of ids (a chunk in id order) as one index range; scattered ids as a list
+    q = select(*cols).where(Condition.resident_id >= lo, Condition.resident_id <= hi) \
+        if hi - lo < 4 * len(resident_ids) else select(*cols).where(Condition.resident_id.in_(resident_ids))
     wanted = set(resident_ids)
     for rid, *rest in s.execute(q):
         if rid in wanted:
