@@ -39,7 +39,8 @@ def test_capability_statement_lists_exactly_what_works(client):
     resources = {r["type"]: r for r in cs["rest"][0]["resource"]}
     assert set(resources) == {"Patient", "Encounter", "Condition", "Observation", "Immunization",
                               "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "DiagnosticReport",
-                              "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location"}
+                              "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location",
+                              "CareTeam"}
     assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "search-type", "create", "update"}
     assert {p["name"] for p in resources["Patient"]["searchParam"]} >= {"identifier", "name", "birthdate", "gender"}
     assert {i["code"] for i in cs["rest"][0]["interaction"]} == {"transaction", "batch"}
