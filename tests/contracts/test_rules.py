@@ -150,7 +150,7 @@ def test_fulfilment(promised, delivered, on, expect):
 
 
 def test_due_dates_spread_over_the_term_and_pro_rata_promises():
-    assert rules.due_dates(4, *Y) == [date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1), date(2026, 12, 31)]
+    assert rules.due_dates(4, *Y) == (date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1), date(2026, 12, 31))
     assert rules.promised_over(4, date(2026, 7, 1), date(2026, 12, 31)) == 2
     assert rules.promised_over(1, date(2026, 12, 1), date(2026, 12, 31)) == 1
 

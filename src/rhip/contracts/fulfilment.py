@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cache
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -26,12 +27,19 @@ from rhip.security.service import Principal, audit
 CHUNK = 5000
 
 
-def _kinds_to_services(cat: rules.Catalogue) -> dict[str, list[str]]:
+@cache
+def _kinds_to_services(version: str) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = defaultdict(list)
-    for code, st in cat.service_types.items():
+    for code, st in rules.catalogue_version(version).service_types.items():
         for kind in st.encounter_kinds:
             out[kind].append(code)
-    return out
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@cache
+def _promised(version: str, codes: tuple[str, ...]) -> dict[str, int]:
+    cat = rules.catalogue_version(version)
+    return rules.promised_services(cat, [c for c in codes if c in cat.packages])
 
 
 def _all_kinds() -> set[str]:
@@ -45,7 +53,7 @@ def _compute(rows: list[tuple[int, int, int, str, date, date, date | None, list[
     out = {}
     for cid, rid, team_id, version, start, end, ended_on, codes in rows:
         cat = rules.catalogue_version(version)
-        kinds = _kinds_to_services(cat)
+        kinds = _kinds_to_services(version)
         last = min(on, ended_on or end, end)
         team_orgs = orgs.get(team_id, set())
         delivered: dict[str, int] = defaultdict(int)
@@ -53,7 +61,7 @@ def _compute(rows: list[tuple[int, int, int, str, date, date, date | None, list[
             if start <= day <= last and org in team_orgs:
                 for service in kinds.get(kind, ()):
                     delivered[service] += 1
-        promised = rules.promised_services(cat, [c for c in codes if c in cat.packages])
+        promised = _promised(version, tuple(sorted(codes)))
         out[cid] = rules.fulfilment(promised, delivered, start, ended_on or end, on,
                                     grace_days=cat.params["overdue_grace_days"])
     return out
@@ -136,14 +144,13 @@ def facts(s: Session, who: Principal, on: date, *, by: str = "township",
         needed = {r[2] for r in chunk} - set(orgs)
         if needed:
             orgs.update(repo.team_orgs(s, needed))
-        ids = [r[0] for r in chunk]
-        codes = repo.all_package_codes(s, ids)
-        rids = [r[1] for r in chunk]
+        lo_r, hi_r = chunk[0][1], chunk[-1][1]  # the chunk is ordered by resident: fetch by id range
+        codes = repo.package_codes_of_residents(s, lo_r, hi_r)
         encounters: dict[int, list] = defaultdict(list)
         lo = min(r[4] for r in chunk)
-        for rid, kind, org, day in repo.encounters_between(s, rids, lo, on, kinds):
+        for rid, kind, org, day in repo.encounters_of_residents(s, lo_r, hi_r, lo, on, kinds):
             encounters[rid].append((kind, org, day))
-        keyed = repo.key_population_residents(s, rids)
+        keyed = repo.key_population_residents_between(s, lo_r, hi_r)
         result = _compute([(*r[:7], codes.get(r[0], [])) for r in chunk], encounters, orgs, on)
         for cid, rid, team_id, _v, _s, _e, _x, village in chunk:
             f = result[cid]

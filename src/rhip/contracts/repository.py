@@ -66,11 +66,12 @@ class ContractFilter:
     ending_by: date | None = None  # active contracts whose end date is on or before this day
 
 
-def _conditions(f: ContractFilter, scope: Scope) -> list:
-    c = []
+def _conditions(f: ContractFilter, scope: Scope) -> tuple[list, list]:
+    """(conditions on the contract, conditions on the resident)."""
+    c, r = [], []
     sf = scope_filter(scope)
     if sf is not None:
-        c.append(sf)
+        r.append(sf)
     if f.team_id is not None:
         c.append(Contract.team_id == f.team_id)
     if f.doctor_id is not None:
@@ -84,7 +85,7 @@ def _conditions(f: ContractFilter, scope: Scope) -> list:
     if f.resident_id is not None:
         c.append(Contract.resident_id == f.resident_id)
     if f.village_code:
-        c.append(Resident.village_code == f.village_code if len(f.village_code) == 12 else
+        r.append(Resident.village_code == f.village_code if len(f.village_code) == 12 else
                  and_(Resident.village_code >= f.village_code, Resident.village_code < f.village_code + "\uffff"))
     if f.population:
         c.append(Contract.resident_id.in_(select(KeyPopulation.resident_id)
@@ -95,20 +96,26 @@ def _conditions(f: ContractFilter, scope: Scope) -> list:
     if f.ending_by is not None:
         c.append(Contract.status == "active")
         c.append(Contract.end_date <= f.ending_by)
-    return c
+    return c, r
 
 
 def search_contracts(s: Session, f: ContractFilter, scope: Scope, *, offset: int, limit: int
                      ) -> tuple[list[tuple[Contract, Resident]], int]:
-    cond = _conditions(f, scope)
-    base = select(Contract, Resident).join(Resident, Resident.id == Contract.resident_id).where(*cond)
-    rows = [(c, r) for c, r in s.execute(base.order_by(Contract.start_date.desc(), Contract.id.desc())
-                                         .offset(offset).limit(limit))]
+    """Newest contracts first. The resident is joined only for the page, or to filter by village/scope."""
+    cc, rc = _conditions(f, scope)
+    base = select(Contract.id).where(*cc)
+    if rc:
+        base = base.join(Resident, Resident.id == Contract.resident_id).where(*rc)
+    ids = list(s.scalars(base.order_by(Contract.id.desc()).offset(offset).limit(limit)))
+    rows = []
+    if ids:
+        found = {c.id: (c, r) for c, r in s.execute(select(Contract, Resident)
+                                                    .join(Resident, Resident.id == Contract.resident_id)
+                                                    .where(Contract.id.in_(ids)))}
+        rows = [found[i] for i in ids]
     if offset == 0 and len(rows) < limit:
         return rows, len(rows)
-    total = s.scalar(select(func.count()).select_from(Contract).join(Resident, Resident.id == Contract.resident_id)
-                     .where(*cond))
-    return rows, total
+    return rows, s.scalar(select(func.count()).select_from(base.subquery()))
 
 
 def contracts_to_expire(s: Session, on: date, limit: int) -> list[Contract]:
@@ -177,6 +184,33 @@ def encounters_between(s: Session, resident_ids: list[int], start: date, end: da
     return [(rid, kind, org, ts.date()) for rid, kind, org, ts in s.execute(q)]
 
 
+def encounters_of_residents(s: Session, lo: int, hi: int, start: date, end: date, kinds: Iterable[str]
+                            ) -> Iterator[tuple[int, str, int | None, date]]:
+    """Finished encounters of these kinds of residents ``lo``–``hi`` (ids), by index range."""
+    q = (select(Encounter.resident_id, Encounter.kind, Encounter.org_id, Encounter.period_start)
+         .where(Encounter.resident_id >= lo, Encounter.resident_id <= hi, Encounter.status == "finished",
+                Encounter.kind.in_(list(kinds)), Encounter.period_start >= datetime.combine(start, datetime.min.time()),
+                Encounter.period_start < datetime.combine(end + timedelta(days=1), datetime.min.time())))
+    for rid, kind, org, ts in s.execute(q):
+        yield rid, kind, org, ts.date()
+
+
+def package_codes_of_residents(s: Session, lo: int, hi: int) -> dict[int, list[str]]:
+    """Package codes of every contract of residents ``lo``–``hi``, by contract id."""
+    out: dict[int, list[str]] = {}
+    q = (select(ContractPackage.contract_id, ContractPackage.package_code)
+         .join(Contract, Contract.id == ContractPackage.contract_id)
+         .where(Contract.resident_id >= lo, Contract.resident_id <= hi))
+    for cid, code in s.execute(q):
+        out.setdefault(cid, []).append(code)
+    return out
+
+
+def key_population_residents_between(s: Session, lo: int, hi: int) -> set[int]:
+    return set(s.scalars(select(KeyPopulation.resident_id).where(KeyPopulation.resident_id >= lo,
+                                                                 KeyPopulation.resident_id <= hi)))
+
+
 def contracts_in_force(s: Session, on: date, chunk: int = 20000) -> Iterator[list[tuple]]:
     """All contracts in force on ``on``, in chunks ordered by resident: (contract id, resident id, team id,
     catalogue version, start, end, ended_on, village code)."""
@@ -193,16 +227,6 @@ def contracts_in_force(s: Session, on: date, chunk: int = 20000) -> Iterator[lis
             return
         last = rows[-1][1]
         yield rows
-
-
-def all_package_codes(s: Session, contract_ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    if not contract_ids:
-        return out
-    for cid, code in s.execute(select(ContractPackage.contract_id, ContractPackage.package_code)
-                               .where(ContractPackage.contract_id.in_(contract_ids))):
-        out.setdefault(cid, []).append(code)
-    return out
 
 
 def residents_by_village(s: Session, scope: Scope) -> dict[str, int]:
@@ -224,14 +248,6 @@ def key_population_counts_by_village(s: Session, scope: Scope) -> dict[str, int]
         q = q.where(sf)
     return dict(s.execute(q).all())
 
-
-def key_population_residents(s: Session, resident_ids: list[int]) -> set[int]:
-    if not resident_ids:
-        return set()
-    return set(s.scalars(select(KeyPopulation.resident_id).where(KeyPopulation.resident_id.in_(resident_ids))))
-
-
-# ------------------------------------------------------------------ key populations
 
 FACT_COLUMNS = (Resident.id, Resident.birth_date, Resident.sex, Resident.status, Resident.disability,
                 Resident.poverty_registered, Resident.fp_special_family)

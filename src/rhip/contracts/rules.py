@@ -385,17 +385,19 @@ class Fulfilment:
     overdue: tuple[str, ...] = field(default=())
 
 
+@cache
 def promised_over(per_year: int, start: date, end: date) -> int:
     """Promises are per year; a contract of another length promises pro rata (at least one)."""
     days = (end - start).days + 1
     return max(1, round(per_year * days / 365.25)) if per_year else 0
 
 
-def due_dates(n: int, start: date, end: date) -> list[date]:
+@cache
+def due_dates(n: int, start: date, end: date) -> tuple[date, ...]:
     """The k-th of ``n`` promised services is due at the end of the k-th equal part of the contract period
     (four follow-ups in a year: end of each quarter; one annual exam: the last day)."""
     days = (end - start).days + 1
-    return [start + timedelta(days=round(days * k / n) - 1) for k in range(1, n + 1)]
+    return tuple(start + timedelta(days=round(days * k / n) - 1) for k in range(1, n + 1))
 
 
 def fulfilment(promised_per_year: Mapping[str, int], delivered: Mapping[str, int], start: date, end: date,
