@@ -101,11 +101,12 @@ def _conditions(f: ContractFilter, scope: Scope) -> tuple[list, list]:
 
 def search_contracts(s: Session, f: ContractFilter, scope: Scope, *, offset: int, limit: int
                      ) -> tuple[list[tuple[Contract, Resident]], int]:
-    """Newest contracts first. The resident is joined only for the page, or to filter by village/scope."""
+    """Newest contracts first. Residents are read only for the page; scope and village filters select
+    resident ids."""
     cc, rc = _conditions(f, scope)
     base = select(Contract.id).where(*cc)
-    if rc:
-        base = base.join(Resident, Resident.id == Contract.resident_id).where(*rc)
+    if rc:  # residents in scope as a set the contract rows are probed against (no resident row per contract)
+        base = base.where(Contract.resident_id.in_(select(Resident.id).where(*rc)))
     ids = list(s.scalars(base.order_by(Contract.id.desc()).offset(offset).limit(limit)))
     rows = []
     if ids:
