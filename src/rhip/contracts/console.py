@@ -86,7 +86,9 @@ def contracts(request: Request, s: DbSession, who: Console, team: str | None = N
               msg: str | None = None):
     who.require("contract.read")
     lang = request_lang(request)
-    form = {"team": to_int(team, minimum=1), "status": blank_to_none(status), "population": blank_to_none(population),
+    # no status asked at all → the contracts in force; "全部" (an empty value) → every status
+    form = {"team": to_int(team, minimum=1), "status": "active" if status is None else blank_to_none(status),
+            "population": blank_to_none(population),
             "village": blank_to_none(village)}
     query = service.ContractQuery(team_id=form["team"], status=form["status"], population=form["population"],
                                   village_code=form["village"])
