@@ -46,6 +46,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from rhip.contracts.console import router as contracts_console
 
     app.include_router(contracts_console)  # before the console's catch-all route
+    from rhip.mpi.endpoints import router as mpi_router
+
+    app.include_router(mpi_router)
+    from rhip.mpi.console import router as mpi_console
+
+    app.include_router(mpi_console)  # before mount_console: its catch-all /console/{rest} would shadow it
     mount_console(app)
     mount_fhir(app)
 

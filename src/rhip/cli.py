@@ -22,6 +22,9 @@ app.add_typer(fhir_app, name="fhir")
 from rhip.contracts.cli import app as contracts_app  # noqa: E402
 
 app.add_typer(contracts_app, name="contracts")
+from rhip.mpi.cli_online import app as mpi_online_app  # noqa: E402  (joined with mpi/cli.py at merge)
+
+app.add_typer(mpi_online_app, name="mpi")
 out = Console()
 err = Console(stderr=True)
 
@@ -344,6 +347,12 @@ def demo(
     for r in results:
         if not r.skipped:
             out.print(f"[green]✓[/green] stage {r.stage}: {r.rows:,} rows in {r.seconds:.1f} s")
+            if r.stage == "mpi" and r.stats:  # duplicate registrations resolved: linked, queued, vs the truth
+                from rhip.mpi.cli_online import print_truth
+
+                out.print(f"  主索引 MPI: {r.stats['linked']:,} duplicate registrations linked automatically, "
+                          f"{r.stats['queued']:,} pairs wait for review")
+                print_truth(r.stats.get("truth"))
     with db.unit_of_work() as s:
         admin = srepo.user_by_username(s, "admin")
         if admin is None:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     session_minutes: int = 8 * 60
     # "auto": Secure flag when served over https or on a loopback host (browsers treat those as secure contexts).
     cookie_secure: str = "auto"
+    mpi_params: Path | None = Field(default=None, description="MPI matching parameters (JSON from `rhip mpi fit`); "
+                                                               "default: the fitted file shipped in rhip/mpi/data")
     page_size_default: int = 20
     page_size_max: int = 200
     # Argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).

@@ -80,6 +80,14 @@ def everything(rid: str, request: Request, s: DbSession, who: Who):
     return fhir_response(service.patient_everything(s, who, rid, _base(request)))
 
 
+@router.post("/Patient/$match", summary="Patient/$match (master patient index)")
+async def patient_match(request: Request, s: DbSession, who: Who):
+    from rhip.fhir.mpi import patient_match as run_match
+
+    _check_format(request)
+    return fhir_response(run_match(s, who, parse_json(await request.body()), _base(request)))
+
+
 @router.get("/Patient/{rid}", summary="read Patient")
 def read_patient(rid: str, request: Request, s: DbSession, who: Who):
     _check_format(request)

@@ -80,7 +80,8 @@ def read_patient(s: Session, who: Principal, rid: str) -> dict:
     if not rid.isdigit():
         raise not_found("Patient", rid)
     r = _domain(lambda: registry.get_resident(s, who, int(rid)), "Patient", rid)
-    return PatientMapper.to_fhir(r)
+    from rhip.fhir.mpi import with_links  # Patient.link from the master patient index
+    return with_links(s, PatientMapper.to_fhir(r))
 
 
 def _patient_query(params: dict[str, list[str]]) -> registry.ResidentQuery:
@@ -151,6 +152,8 @@ def create_patient(s: Session, who: Principal, body: dict, *, if_none_exist: str
             raise FhirError(412, [Issue("duplicate", f"If-None-Exist matched {found['total']} patients")])
     fields = PatientMapper.to_fields(resource, creating=True)
     r = _domain(lambda: registry.create_resident(s, who, fields, source="fhir"), "Patient")
+    from rhip.fhir.mpi import link_facility_ids  # the facility's own patient number joins the person (MPI)
+    _domain(lambda: link_facility_ids(s, who, r.id, resource), "Patient")
     return 201, PatientMapper.to_fhir(r)
 
 

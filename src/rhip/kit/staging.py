@@ -76,3 +76,8 @@ class StagingWriter:
         else:
             for fh in self._files.values():
                 fh.close()
+
+
+def bytea(dialect: str, data: bytes):
+    """Binary data in the staging's form: bytes for SQLite; PostgreSQL's hex input (``\\x…``) in COPY text."""
+    return data if dialect == "sqlite" else "\\x" + data.hex()

@@ -140,6 +140,7 @@ def compare_birth_dates(a: date | str | None, b: date | str | None) -> DateLevel
 # ---------------------------------------------------------------- phones
 
 _PHONE_JUNK = re.compile(r"[\s\-‐‑–—()（）.·/]")
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 
 
 def normalize_phone(raw: str | None) -> str:
@@ -150,7 +151,7 @@ def normalize_phone(raw: str | None) -> str:
     """
     if not raw:
         return ""
-    s = str(raw).translate({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)})  # full-width
+    s = str(raw).translate(_FULL_WIDTH)  # full-width
     s = re.split(r"转|分机|ext\.?|#|x", s, maxsplit=1, flags=re.IGNORECASE)[0]
     s = _PHONE_JUNK.sub("", s)
     if s.startswith("+"):

@@ -146,6 +146,7 @@ def _syllables(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=200_000)  # names repeat a lot; bulk indexing asks for every registration's pinyin
 def name_pinyin(name: str | None) -> tuple[str, ...]:
     """Toneless pinyin syllables of a name, surname read as a surname.
 

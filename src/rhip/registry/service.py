@@ -191,7 +191,15 @@ def create_resident(s: Session, who: Principal, data: dict, *, source: str = "ap
     r = _new_resident(s, clean, source=source)
     s.flush()
     audit(s, who, "resident.create", resident_ids=[r.id], detail={"record_no": r.record_no})
+    _mpi_match(s, who, r, created=True)
     return r
+
+
+def _mpi_match(s: Session, who: Principal, r: Resident, *, created: bool) -> None:
+    """Every write of a person goes through the master patient index (match, link or queue for review)."""
+    from rhip.mpi.service import on_resident_written
+
+    on_resident_written(s, who, r, created=created)
 
 
 UPDATABLE = ("name", "id_number", "sex", "birth_date", "ethnicity", "phone", "phone2", "relation_to_head",
@@ -229,6 +237,8 @@ def update_resident(s: Session, who: Principal, resident_id: int, changes: dict,
         raise PreconditionFailed(r.version)
     s.refresh(r)
     audit(s, who, "resident.update", resident_ids=[r.id], detail={"fields": changed, "version": r.version})
+    if set(changed) & {"name", "id_number", "sex", "birth_date", "phone", "phone2", "village_code"}:
+        _mpi_match(s, who, r, created=False)
     return r
 
 
@@ -274,6 +284,8 @@ def create_household(s: Session, who: Principal, data: dict) -> tuple[Household,
     s.flush()
     hh.head_resident_id = people[heads[0]].id
     audit(s, who, "household.create", resident_ids=[p.id for p in people], detail={"household": hh.code})
+    for p in people:
+        _mpi_match(s, who, p, created=True)
     return hh, people
 
 

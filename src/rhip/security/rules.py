@@ -18,9 +18,9 @@ ROLES: dict[str, tuple[str, str]] = {
 # Permissions per role. Resident data is always further limited by the user's scope.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "administrator": frozenset({"resident.read", "resident.write", "registry.read", "registry.write",
-                                "users.manage", "audit.read"}),
+                                "users.manage", "audit.read", "mpi.review"}),
     "commission_manager": frozenset({"resident.read", "registry.read", "audit.read"}),
-    "township_staff": frozenset({"resident.read", "resident.write", "registry.read"}),
+    "township_staff": frozenset({"resident.read", "resident.write", "registry.read", "mpi.review"}),
     "village_doctor": frozenset({"resident.read", "resident.write", "registry.read"}),
     "hospital_doctor": frozenset({"resident.read", "resident.write", "registry.read"}),
     "cdc_staff": frozenset({"resident.read", "registry.read"}),
@@ -37,6 +37,7 @@ PERMISSIONS = {role: perms | CONTRACT_PERMISSIONS.get(role, set()) for role, per
 NAVIGATION = (
     ("/console/", "首页", "Home", None),
     ("/console/residents", "居民档案", "Residents", "resident.read"),
+    ("/console/mpi/reviews", "疑似重复档案", "Duplicate review", "mpi.review"),
     ("/console/organizations", "医疗卫生机构", "Organizations", "registry.read"),
     ("/console/teams", "家庭医生团队", "Family-doctor teams", "registry.read"),
     ("/console/contracts", "家庭医生签约", "Contracts", "contract.read"),

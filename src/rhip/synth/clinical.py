@@ -5,12 +5,17 @@ For each registered person, over the 12 months before the profile's reference da
   prevalences typical of rural China (settings below, documented);
 - encounters across the tiers — village clinic, township centre, county hospitals — with about two thirds at
   primary level; quarterly public-health follow-ups for hypertension and diabetes with realistic adherence
-  (some missed, some late), an annual physical examination for people aged 65+, and admissions;
+  (some missed, some late), an annual health check for people aged 65+ and for hypertension/diabetes
+  patients (:data:`HEALTH_CHECK`), and admissions;
 - blood pressure (systolic/diastolic components) at follow-ups and many adult visits, fasting glucose for
   people with diabetes, weight and height at physical examinations.
+- a "busy" minority — patients with two or more chronic conditions, :data:`BUSY_SHARE` of them — is admitted
+  several times a year and visits more often: their charts reach a few hundred resources;
+- everything else of a chart (labs and exam reports, ward vital signs, discharge summaries, medicines, allergies,
+  immunizations) comes from ``synth.chart``, drawing from the person's stream after the visits.
 Ids derive from the resident's id (encounter = resident × 64 + k, observation = encounter × 8 + j,
-condition = resident × 8 + c) and each resident has its own random stream, so the rows do not depend on how
-the work is split between processes.
+condition = resident × 8 + c; the chart's ids are listed in ``synth.chart``) and each resident has its own
+random stream, so the rows do not depend on how the work is split between processes.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+
+from rhip.synth import chart
 
 LOINC = "http://loinc.org"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -33,6 +40,8 @@ CONDITIONS = (
     ("I69.3", "脑梗死后遗症", ((65, 0.04),)),
 )
 FOLLOWUP_ADHERENCE = 0.82  # share of due quarterly follow-ups that happen
+BUSY_SHARE = 0.15  # of patients with two or more chronic conditions: several admissions a year
+HEALTH_CHECK = 0.7  # share of people aged 65+ and of hypertension/diabetes patients with an annual health check
 ENCOUNTER_COLS = ("id", "resident_id", "org_id", "practitioner_id", "source_system", "source_id", "version",
                   "created_at", "updated_at", "kind", "status", "period_start", "period_end", "reason")
 CONDITION_COLS = ("id", "resident_id", "org_id", "practitioner_id", "source_system", "source_id", "version",
@@ -43,7 +52,7 @@ OBSERVATION_COLS = ("id", "resident_id", "org_id", "practitioner_id", "source_sy
                     "display", "effective_at", "value", "unit", "value_text", "ref_low", "ref_high", "interpretation")
 COMPONENT_COLS = ("observation_id", "seq", "code_system", "code", "display", "value", "unit")
 STAGED = {"encounter": ENCOUNTER_COLS, "condition": CONDITION_COLS, "observation": OBSERVATION_COLS,
-          "observation_component": COMPONENT_COLS}
+          "observation_component": COMPONENT_COLS, **chart.STAGED}
 
 
 @dataclass
@@ -54,6 +63,8 @@ class Facilities:
     township_centre: dict[str, int]  # township code (9 digits) → centre org id
     county: list[int]  # county hospital, TCM hospital, MCH centre
     staff: dict[int, list[int]]  # org id → practitioner ids
+    delivery: list[int] = field(default_factory=list)  # county hospital and MCH centre: where children are born
+    names: dict[int, str] = field(default_factory=dict)  # org id → name (for document headers)
 
 
 @dataclass
@@ -65,6 +76,16 @@ class ClinicalStats:
     observations: int = 0
     hypertension: int = 0
     diabetes: int = 0
+    busy: int = 0
+    admissions: int = 0
+    ward_observations: int = 0
+    reports: int = 0
+    report_observations: int = 0
+    documents: int = 0
+    medication_requests: int = 0
+    medication_statements: int = 0
+    allergies: int = 0
+    immunizations: int = 0
 
     def add(self, other: "ClinicalStats") -> None:
         for f in self.__dataclass_fields__:
@@ -77,6 +98,13 @@ class Rows:
     condition: list = field(default_factory=list)
     observation: list = field(default_factory=list)
     observation_component: list = field(default_factory=list)
+    immunization: list = field(default_factory=list)
+    allergy_intolerance: list = field(default_factory=list)
+    medication_request: list = field(default_factory=list)
+    medication_statement: list = field(default_factory=list)
+    diagnostic_report: list = field(default_factory=list)
+    diagnostic_report_result: list = field(default_factory=list)
+    document_reference: list = field(default_factory=list)
 
 
 def _prevalence(bands, age: int) -> float:
@@ -92,10 +120,16 @@ def resident_rng(seed: int, resident_id: int) -> random.Random:
                                         "big"))
 
 
-def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows: Rows, stats: ClinicalStats) -> None:
+def _same(data: bytes):
+    return data
+
+
+def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows: Rows, stats: ClinicalStats,
+             bytea=_same) -> None:
     """Append the clinical rows of ``residents`` — (id, birth date, sex, village code, status, status date) —
-    to ``rows``."""
+    to ``rows``. ``bytea`` turns document bytes into the staging's form (see kit.staging.bytea)."""
     start = ref - timedelta(days=365)
+    county = frozenset(fac.county)
     for rid, birth, sex, village, status, status_date in residents:
         stats.residents += 1
         rng = resident_rng(seed, rid)
@@ -109,9 +143,11 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
         centre = fac.township_centre.get(village[:9])
         primary = [o for o in (clinic, centre) if o]
         chronic: list[str] = []
+        chronic_displays: list[str] = []
         for ci, (code, display, bands) in enumerate(CONDITIONS):
             if rand() < _prevalence(bands, age):
                 chronic.append(code)
+                chronic_displays.append(display)
                 onset = birth + timedelta(days=int(365.25 * (35 + rand() * max(1, age - 35))))
                 onset = min(onset, end - timedelta(days=30))
                 org = primary[0] if primary else fac.county[0]
@@ -128,23 +164,36 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
                 if rand() < FOLLOWUP_ADHERENCE:
                     day = start + timedelta(days=q * 91 + int(rand() * 100))
                     visits.append(("followup", day, clinic or centre or fac.county[0]))
-        lam = 0.8 + (1.2 if age <= 6 else 0) + (1.5 if age >= 60 else 0) + 1.0 * len(chronic)
+        busy = len(chronic) >= 2 and rand() < BUSY_SHARE
+        stats.busy += busy
+        lam = 0.8 + (1.2 if age <= 6 else 0) + (1.5 if age >= 60 else 0) + 1.0 * len(chronic) + (5 if busy else 0)
         for _ in range(_poisson(rng, lam)):
             r = rand()
             org = (clinic if r < 0.40 and clinic else centre if r < 0.68 and centre else
                    fac.county[int(rand() * len(fac.county))])
             visits.append(("outpatient" if rand() > 0.06 else "emergency", start + timedelta(days=int(rand() * 365)),
                            org))
-        if age >= 65 and rand() < 0.7:
+        if (age >= 65 or hypertensive or diabetic) and rand() < HEALTH_CHECK:
             visits.append(("physical_exam", start + timedelta(days=int(rand() * 365)), centre or fac.county[0]))
-        if rand() < (0.04 + 0.10 * (age >= 65) + 0.05 * len(chronic)):
+        if busy:  # several admissions, spread over the year so that stays never overlap
+            n = min(6, 2 + _poisson(rng, 1.5))
+            for i in range(n):
+                visits.append(("inpatient", start + timedelta(days=int((i + rand() * 0.7) * 350 / n)),
+                               fac.county[int(rand() * 2)]))
+        elif rand() < (0.04 + 0.10 * (age >= 65) + 0.05 * len(chronic)):
             visits.append(("inpatient", start + timedelta(days=int(rand() * 350)), fac.county[int(rand() * 2)]))
+        charted: list[tuple] = []  # (row index, encounter id, kind, org, practitioner, start, end, at county level)
         for k, (kind, day, org) in enumerate(sorted(visits, key=lambda v: v[1])[:63]):
             if day > end:
                 continue
             eid = rid * 64 + k
             t0 = datetime(day.year, day.month, day.day, 8 + int(rand() * 9), int(rand() * 60))
             t1 = t0 + (timedelta(days=2 + int(rand() * 10)) if kind == "inpatient" else timedelta(minutes=10 + int(rand() * 40)))
+            if kind == "inpatient":
+                t1 = min(t1, datetime(end.year, end.month, end.day, 9, 0))  # died or left: the stay ends then
+                if t1 <= t0:
+                    continue
+                stats.admissions += 1
             staff = fac.staff.get(org) or [None]
             doc = staff[int(rand() * len(staff))]
             reason = "高血压随访" if kind == "followup" and hypertensive else "糖尿病随访" if kind == "followup" else None
@@ -152,6 +201,7 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
                                    t0.isoformat(sep=" "), t1.isoformat(sep=" "), reason))
             stats.encounters += 1
             stats.primary_encounters += org in primary
+            charted.append((len(rows.encounter) - 1, eid, kind, org, doc, t0, t1, org in county))
             j = 0
             when = (t0 + timedelta(minutes=5)).isoformat(sep=" ")
             if kind in ("followup", "physical_exam", "inpatient") or (age >= 35 and rand() < 0.5):
@@ -185,6 +235,14 @@ def generate(seed: int, ref: date, residents: list[tuple], fac: Facilities, rows
                                              None, None, None))
                     stats.observations += 1
                     j += 1
+        # The rest of the chart draws from the same stream after the visits, so the visits never depend on it.
+        ch = chart.Chart(rng, chart.Ctx(rid, birth, sex, age, chronic, chronic_displays, start, end, created, SOURCE,
+                                        clinic, centre, fac.names, fac.staff, fac.delivery), rows, stats, bytea)
+        ch.person_rows()
+        for index, *visit in charted:
+            chart_reason = ch.encounter(*visit)
+            if chart_reason:
+                rows.encounter[index] = rows.encounter[index][:-1] + (chart_reason,)
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -202,15 +260,19 @@ def work(tasks, results, seed: int, ref: date, fac: Facilities, dialect: str, pa
     import gc
     import traceback
 
+    from functools import partial
+
     from rhip.kit.staging import StagingWriter
+    from rhip.kit.staging import bytea as staging_bytea
 
     try:
         gc.disable()  # acyclic rows only (see synth.generate)
         writer = StagingWriter(dialect, path, STAGED)
+        bytea = partial(staging_bytea, dialect)
         stats = ClinicalStats()
         while (chunk := tasks.get()) is not None:
             rows = Rows()
-            generate(seed, ref, chunk, fac, rows, stats)
+            generate(seed, ref, chunk, fac, rows, stats, bytea)
             for table in STAGED:
                 writer.write(table, getattr(rows, table))
             results.put(("progress", len(chunk)))

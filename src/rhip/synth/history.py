@@ -12,15 +12,21 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from rhip.kit.db import Database
-from rhip.kit.dialect import load_staged
+from rhip.kit.dialect import load_staged, reset_sequence
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
+from rhip.records.models_immunization import AllergyIntolerance, Immunization
+from rhip.records.models_medication import MedicationRequest, MedicationStatement
+from rhip.records.models_reports import DiagnosticReport, DiagnosticReportResult, DocumentReference
 from rhip.registry.models import Organization, PractitionerOrg, Resident
 from rhip.synth import clinical
 from rhip.synth.profiles import Profile
 
 WORKERS = 2
 CHUNK = 5000
-TABLES = (Encounter.__table__, Condition.__table__, Observation.__table__, ObservationComponent.__table__)
+TABLES = (Encounter.__table__, Condition.__table__, Observation.__table__, ObservationComponent.__table__,
+          Immunization.__table__, AllergyIntolerance.__table__, MedicationRequest.__table__,
+          MedicationStatement.__table__, DiagnosticReport.__table__, DiagnosticReportResult.__table__,
+          DocumentReference.__table__)
 
 
 @dataclass
@@ -36,13 +42,16 @@ class StagedHistory:
 def facilities(db: Database) -> clinical.Facilities:
     with db.read_only() as s:
         orgs = s.execute(select(Organization.id, Organization.kind, Organization.division_code)).all()
+        names = dict(s.execute(select(Organization.id, Organization.name)).all())
         staff: dict[int, list[int]] = {}
         for pid, oid in s.execute(select(PractitionerOrg.practitioner_id, PractitionerOrg.org_id)):
             staff.setdefault(oid, []).append(pid)
     village = {code: oid for oid, kind, code in orgs if kind == "village_clinic"}
     township = {code[:9]: oid for oid, kind, code in orgs if kind in ("township_centre",)}
     county = [oid for oid, kind, _ in sorted(orgs) if kind in ("county_hospital", "tcm_hospital", "mch_centre")]
-    return clinical.Facilities(village, township, county, {k: sorted(v)[:8] for k, v in staff.items()})
+    delivery = [oid for oid, kind, _ in sorted(orgs) if kind in ("county_hospital", "mch_centre")]
+    return clinical.Facilities(village, township, county, {k: sorted(v)[:8] for k, v in staff.items()}, delivery,
+                               names)
 
 
 def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=None) -> StagedHistory:
@@ -114,4 +123,7 @@ def load(conn: Connection, staged: StagedHistory) -> int:
     for i, path in enumerate(staged.paths):
         for table in TABLES:
             written += load_staged(conn, table, clinical.STAGED[table.name], path, f"hist{i}")
+    for table in TABLES:  # rows were written with explicit ids: new records get ids after them
+        if "id" in table.c:
+            reset_sequence(conn, table)
     return written

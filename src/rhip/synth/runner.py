@@ -82,7 +82,10 @@ def _people_load(conn: Connection, profile: Profile, seed: int, staged, progress
 
 LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org", "team", "team_member", "team_village",
                  "household", "resident", "village_counter", "encounter", "condition", "observation",
-                 "observation_component", "contract", "contract_package", "key_population")
+                 "observation_component", "immunization", "allergy_intolerance", "medication_request",
+                 "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference",
+                 "mpi_link", "mpi_review", "contract", "contract_package",
+                 "key_population")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
     from rhip.synth import history
@@ -124,8 +127,15 @@ STAGES: dict[str, Stage] = {
     "structure": Stage(load=_structure),
     "people": Stage(load=_people_load, prepare=_people_prepare, attach=lambda staged: staged.attach()),
     "clinical": Stage(load=_clinical_load, prepare=_clinical_prepare, attach=lambda staged: staged.attach()),
+    "mpi": Stage(load=lambda *args: _mpi_load(*args)),
     "contracts": Stage(load=_contracts_load, prepare=_contracts_prepare, attach=lambda staged: staged.attach()),
 }
+
+
+def _mpi_load(*args) -> tuple[int, dict]:  # the master patient index over the loaded registry (rhip.mpi.bulk)
+    from rhip.mpi.bulk import synth_stage
+
+    return synth_stage(*args)
 
 
 @contextmanager
@@ -181,6 +191,7 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
             results.append(StageResult(name, prev.rows, prev.seconds, skipped=True))
             continue
         for needed in {"people": ("structure",), "clinical": ("structure", "people"),
+                       "mpi": ("structure", "people"),
                        "contracts": ("structure", "people", "clinical")}.get(name, ()):
             if needed not in done and needed not in wanted:
                 raise SynthError(f"stage {name} needs stage {needed} first")

@@ -136,9 +136,11 @@ def scope_names(s: Session, scope: Scope, t: Translator) -> list[str]:
 def home(request: Request, s: DbSession, who: Console, msg: str | None = None):
     t = Translator(request_lang(request))
     counts = reg_repo.count_residents(s, who.scope)  # counts are not person data: no audit
+    from rhip.mpi.service import summary as mpi_summary  # county-wide counts, no person data
+
     return render(request, "home.html", {
         "scope_names": scope_names(s, who.scope, t), "counts": counts, "total": sum(counts.values()),
-        "flash": msg if msg in FLASH_KEYS else None,
+        "flash": msg if msg in FLASH_KEYS else None, "mpi": mpi_summary(s) if who.can("resident.read") else None,
     })
 
 

@@ -4,7 +4,7 @@ At most one active contract per resident: the partial unique index uq_contract_a
 (WHERE status = 'active') on both SQLite and PostgreSQL.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-23 15:21:16.108985
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
