@@ -39,6 +39,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(security_router)
     app.include_router(registry_router)
+    from rhip.contracts.endpoints import router as contracts_router
+
+    app.include_router(contracts_router)
+    from rhip.contracts.console import router as contracts_console
+
+    app.include_router(contracts_console)  # before the console's catch-all route
     from rhip.mpi.endpoints import router as mpi_router
 
     app.include_router(mpi_router)

@@ -19,6 +19,9 @@ users_app = typer.Typer(help="用户管理 users", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 fhir_app = typer.Typer(help="FHIR R4 批量导出/导入 bulk export and import (NDJSON)", no_args_is_help=True)
 app.add_typer(fhir_app, name="fhir")
+from rhip.contracts.cli import app as contracts_app  # noqa: E402
+
+app.add_typer(contracts_app, name="contracts")
 from rhip.mpi.cli_online import app as mpi_online_app  # noqa: E402  (joined with mpi/cli.py at merge)
 
 app.add_typer(mpi_online_app, name="mpi")

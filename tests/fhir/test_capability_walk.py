@@ -3,11 +3,18 @@ resource type against the small test county, and must find the resource it was d
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from datetime import date
 
-from rhip.registry.models import Organization
+from sqlalchemy import select, update
+
+from rhip.kit import clock
+from rhip.programs import enrollment as enrol
+from rhip.programs.models import Enrollment
+from rhip.registry.models import Organization, Practitioner, Team
+from rhip.security.service import system_principal
 from tests.fhir.support import fh
 from tests.fhir.test_golden import RECORD_CASES, Ids, _create
+from tests.programs.support import add_condition
 
 
 def _day(value: str) -> str:
@@ -36,7 +43,8 @@ DATES = {"Encounter": lambda r: r["period"]["start"], "Observation": lambda r: r
          "Condition": lambda r: r["recordedDate"], "Immunization": lambda r: r["occurrenceDateTime"],
          "MedicationRequest": lambda r: r["authoredOn"],
          "MedicationStatement": lambda r: r["effectivePeriod"]["start"],
-         "DiagnosticReport": lambda r: r["effectiveDateTime"], "DocumentReference": lambda r: r["date"]}
+         "DiagnosticReport": lambda r: r["effectiveDateTime"], "DocumentReference": lambda r: r["date"],
+         "EpisodeOfCare": lambda r: r["period"]["start"], "CarePlan": lambda r: r["period"]["start"]}
 VALUES = {
     "_id": lambda t, r: r["id"],
     "_lastUpdated": lambda t, r: "ge" + _day(r["meta"]["lastUpdated"]),
@@ -63,6 +71,9 @@ VALUES = {
     "partof": lambda t, r: r["partOf"]["reference"],
     "practitioner": lambda t, r: r["practitioner"]["reference"],
     "organization": lambda t, r: r["organization"]["reference"],
+    "care-team": lambda t, r: _ref(r, "team", "careTeam"),
+    "activity-date": lambda t, r: r["activity"][0]["detail"]["scheduledPeriod"]["start"],
+    "participant": lambda t, r: r["participant"][0]["member"]["reference"],
 }
 
 
@@ -81,6 +92,22 @@ def _seed(client, county, db) -> dict[str, dict]:
     seeded["Practitioner"] = client.get(f"/fhir/Practitioner/{doc}", headers=h).json()
     seeded["PractitionerRole"] = client.get(f"/fhir/PractitionerRole/{doc}-{county.org['vc11']}", headers=h).json()
     seeded["Location"] = client.get("/fhir/Location/411530101201", headers=h).json()
+    # a programme enrolment (EpisodeOfCare, CarePlan) and a signed contract (CareTeam?patient=)
+    add_condition(db, county.residents["zhang"], "I10", date(2019, 4, 2), cid="walk-I10")
+    with db.unit_of_work() as s:
+        enrol.recompute(s, system_principal("test"), [county.residents["zhang"]], on=date(2026, 3, 1))
+        team = s.scalar(select(Team).where(Team.code == "T01"))
+        vdoc = s.scalar(select(Practitioner.id).where(Practitioner.name == "赵村医"))
+        episode = s.scalar(select(Enrollment.id).where(Enrollment.resident_id == county.residents["zhang"],
+                                                       Enrollment.program == "hypertension"))
+    today = clock.now().date().isoformat()
+    r = client.post("/api/contracts", headers=h, json={
+        "resident_id": county.residents["zhang"], "team_id": team.id, "doctor_id": vdoc, "packages": ["basic"],
+        "consent_date": today, "consent_method": "written"})
+    assert r.status_code == 201, r.text
+    seeded["EpisodeOfCare"] = client.get(f"/fhir/EpisodeOfCare/{episode}", headers=h).json()
+    seeded["CarePlan"] = client.get(f"/fhir/CarePlan/{episode}", headers=h).json()
+    seeded["CareTeam"] = client.get(f"/fhir/CareTeam/{team.id}", headers=h).json()
     return seeded
 
 
@@ -95,7 +122,8 @@ def test_every_listed_search_parameter_works(client, county, db):
         for p in res["searchParam"]:
             name = p["name"]
             assert name in VALUES, f"{rtype}?{name} is listed but this test has no value for it"
-            value = VALUES[name](rtype, target)
+            value = (f"Patient/{county.residents['zhang']}" if (rtype, name) == ("CareTeam", "patient")
+                     else VALUES[name](rtype, target))  # a team names its patients nowhere; the contract links them
             assert value, f"{rtype}?{name}: the seeded {rtype} has no value for it"
             r = client.get(f"/fhir/{rtype}", params={name: value, "_count": 200}, headers=h)
             assert r.status_code == 200, (rtype, name, value, r.text)
@@ -108,7 +136,7 @@ def test_every_listed_search_parameter_works(client, county, db):
                 assert r.status_code == 200, (rtype, kind, inc, r.text)
                 assert target["id"] in {e["resource"]["id"] for e in r.json()["entry"]
                                         if e["search"]["mode"] == "match"}
-    assert set(walked) == set(seeded) and len(seeded) == 14  # every type listed, each with its parameters
+    assert set(walked) == set(seeded) and len(seeded) == 17  # every type listed, each with its parameters
 
 
 def test_includes_find_what_they_name(client, county, db):

@@ -40,7 +40,7 @@ def test_capability_statement_lists_exactly_what_works(client):
     assert set(resources) == {"Patient", "Encounter", "Condition", "Observation", "Immunization",
                               "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "DiagnosticReport",
                               "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location",
-                              "EpisodeOfCare", "CarePlan"}
+                              "EpisodeOfCare", "CarePlan", "CareTeam"}
     assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "vread", "history-instance",
                                                                          "search-type", "create", "update"}
     assert {i["code"] for i in resources["Encounter"]["interaction"]} == {"read", "vread", "history-instance",

@@ -254,6 +254,9 @@ def mount_fhir(app: FastAPI) -> None:
     from rhip.fhir.endpoints_registry import router as registry_router
 
     app.include_router(registry_router)  # before the generic /fhir/{rtype} routes, which would shadow it
+    from rhip.fhir.endpoints_care_team import router as care_team_router
+
+    app.include_router(care_team_router)
     app.include_router(router)
 
     @app.exception_handler(FhirError)

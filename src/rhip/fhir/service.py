@@ -476,6 +476,9 @@ def capability_statement(base: str) -> dict:
     from rhip.programs.fhir import CAPABILITY as PROGRAM_CAPABILITY  # EpisodeOfCare, CarePlan
 
     resources += PROGRAM_CAPABILITY
+    from rhip.fhir.care_team import CAPABILITY as CARE_TEAM_CAPABILITY
+
+    resources += CARE_TEAM_CAPABILITY
     return {
         "resourceType": "CapabilityStatement", "status": "active", "kind": "instance",
         "date": datetime.now(timezone.utc).date().isoformat(), "fhirVersion": "4.0.1",

@@ -12,6 +12,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def import_all_models() -> None:
     """Import every domain's tables so that Base.metadata knows them."""
+    import rhip.contracts.models  # noqa: F401
     import rhip.fhir.models  # noqa: F401
     import rhip.mpi.models  # noqa: F401
     import rhip.programs.models  # noqa: F401

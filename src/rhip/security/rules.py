@@ -28,6 +28,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "supervision_staff": frozenset({"registry.read"}),
     "resident": frozenset(),
 }
+# Family-doctor contracts (contracts/): read for those who steer or serve, write for those who sign.
+CONTRACT_PERMISSIONS = {"administrator": {"contract.read", "contract.write"}, "commission_manager": {"contract.read"},
+                        "township_staff": {"contract.read", "contract.write"},
+                        "village_doctor": {"contract.read", "contract.write"}}
+PERMISSIONS = {role: perms | CONTRACT_PERMISSIONS.get(role, set()) for role, perms in PERMISSIONS.items()}
 
 # Navigation of the console, by permission: (path, zh, en, permission)
 NAVIGATION = (
@@ -37,6 +42,7 @@ NAVIGATION = (
     ("/console/mpi/reviews", "疑似重复档案", "Duplicate review", "mpi.review"),
     ("/console/organizations", "医疗卫生机构", "Organizations", "registry.read"),
     ("/console/teams", "家庭医生团队", "Family-doctor teams", "registry.read"),
+    ("/console/contracts", "家庭医生签约", "Contracts", "contract.read"),
     ("/console/audit", "审计日志", "Audit trail", "audit.read"),
     ("/console/users", "用户管理", "Users", "users.manage"),
 )

@@ -85,7 +85,8 @@ LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org",
                  "observation_component", "immunization", "allergy_intolerance", "medication_request",
                  "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference",
                  "mpi_link", "mpi_review", "program_enrollment", "program_item",
-                 "program_followup")
+                 "program_followup", "contract", "contract_package",
+                 "key_population")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
     from rhip.synth import history
@@ -126,12 +127,31 @@ def _programs_load(conn: Connection, profile: Profile, seed: int, staged, progre
     return rows, asdict(staged.stats) | staged.timings
 
 
+def _contracts_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
+    from rhip.synth import contracts
+
+    total = expected_people_rows(profile)
+    return contracts.stage(db, profile, seed, workdir,
+                           progress=(lambda n: progress("contracts", n, total)) if progress else None)
+
+
+def _contracts_load(conn: Connection, profile: Profile, seed: int, staged, progress: Progress | None
+                    ) -> tuple[int, dict]:
+    from rhip.synth import contracts
+
+    with _bulk_load(conn, list(contracts.TABLES)):
+        rows = contracts.load(conn, staged)
+    analyze(conn)
+    return rows, contracts.stats_dict(staged)
+
+
 STAGES: dict[str, Stage] = {
     "structure": Stage(load=_structure),
     "people": Stage(load=_people_load, prepare=_people_prepare, attach=lambda staged: staged.attach()),
     "clinical": Stage(load=_clinical_load, prepare=_clinical_prepare, attach=lambda staged: staged.attach()),
     "mpi": Stage(load=lambda *args: _mpi_load(*args)),
     "programs": Stage(load=_programs_load, prepare=_programs_prepare, attach=lambda staged: staged.attach()),
+    "contracts": Stage(load=_contracts_load, prepare=_contracts_prepare, attach=lambda staged: staged.attach()),
 }
 
 
@@ -195,7 +215,8 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
             continue
         for needed in {"people": ("structure",), "clinical": ("structure", "people"),
                        "mpi": ("structure", "people"),
-                       "programs": ("structure", "people", "clinical")}.get(name, ()):
+                       "programs": ("structure", "people", "clinical"),
+                       "contracts": ("structure", "people", "clinical")}.get(name, ()):
             if needed not in done and needed not in wanted:
                 raise SynthError(f"stage {name} needs stage {needed} first")
         if name == "structure" and _has_registry_data(db):
