@@ -19,6 +19,9 @@ users_app = typer.Typer(help="用户管理 users", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 fhir_app = typer.Typer(help="FHIR R4 批量导出/导入 bulk export and import (NDJSON)", no_args_is_help=True)
 app.add_typer(fhir_app, name="fhir")
+from rhip.mpi.cli import app as mpi_app  # noqa: E402 - a plain module of MPI commands
+
+app.add_typer(mpi_app, name="mpi")
 out = Console()
 err = Console(stderr=True)
 
