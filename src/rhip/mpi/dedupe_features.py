@@ -184,8 +184,8 @@ def _phone_features(raw: object) -> tuple | None:
 
 _TOWN = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:镇|乡|街道)")
 _VILLAGE = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:村|社区|居委会|居民委员会)")
-_ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区))?(?:[\u4e00-\u9fff]{1,8}?(?:自治州|地区|盟|市))?"
-                           r"(?:[\u4e00-\u9fff]{1,8}?(?:县|区|旗))?")
+_PLACE = r"(?:(?![镇乡街村社组号])[\u4e00-\u9fff]){1,8}?"  # a place name that is not a township/village part
+_ADMIN_PREFIX = re.compile(rf"^(?:{_PLACE}(?:省|自治区))?(?:{_PLACE}(?:自治州|地区|盟|市))?(?:{_PLACE}(?:县|区|旗))?")
 
 
 def address_features(raw: object) -> tuple | None:
