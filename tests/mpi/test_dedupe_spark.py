@@ -20,9 +20,9 @@ def spark():
 
 
 def test_spark_gives_the_same_clusters_as_duckdb(spark):
-    frame = person_file(1500, seed=4242)[list(INPUT_COLUMNS)]
+    frame = person_file(1000, seed=4242)[list(INPUT_COLUMNS)]
     duck = dedupe_frame(frame, engine="duckdb")
     sp = dedupe_frame(frame, engine="spark", spark=spark)
-    assert duck.duplicate_clusters > 100  # the comparison means something
+    assert duck.duplicate_clusters > 80  # the comparison means something
     assert sp.clusters.equals(duck.clusters)
     assert sp.pairs_above_threshold == duck.pairs_above_threshold

@@ -53,8 +53,12 @@ def spark_session(cores: int = 2, memory: str = "4g"):
     return (SparkSession.builder.master(f"local[{cores}]").appName("rhip-mpi-dedupe")
             .config("spark.jars", similarity_jar_location())
             .config("spark.driver.memory", memory)
-            .config("spark.sql.shuffle.partitions", str(max(cores * 4, 4)))
-            .config("spark.default.parallelism", str(max(cores * 4, 4)))
+            .config("spark.sql.shuffle.partitions", str(cores))
+            .config("spark.default.parallelism", str(cores))
+            # Splink's scoring CASE expressions exceed the JVM's 64 KB method limit: whole-stage code
+            # generation fails and falls back after a costly attempt, so it is off from the start
+            .config("spark.sql.codegen.wholeStage", "false")
+            .config("spark.sql.adaptive.enabled", "false")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")

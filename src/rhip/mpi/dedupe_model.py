@@ -1,10 +1,11 @@
 """The Fellegi–Sunter model of batch deduplication, written as Splink settings.
 
 Every comparison mirrors a ``compare_*`` function of ``rhip.mpi.rules`` level for level (same order, same
-labels), expressed in SQL over the derived columns of ``dedupe_features``.  Only three SQL functions are
-used besides equality and arithmetic — Levenshtein, Damerau–Levenshtein and nothing else — named per
-dialect below, so the same settings run on DuckDB and on Spark (where Splink's bundled similarity jar
-provides ``damerau_levenshtein``).
+labels, except where two fields are joined, see docs/decisions/0005-mpi-model.md), expressed in SQL over the
+derived columns of ``dedupe_features``.  Besides equality, arithmetic, ``length`` and ``substr`` only two
+functions are used — Levenshtein and Damerau–Levenshtein, on ASCII digits only (DuckDB counts bytes, Spark
+characters) — named per dialect below, so the same settings run on DuckDB and on Spark (where Splink's
+bundled similarity jar provides ``damerau_levenshtein``).
 
 The trained parameters (m, u per level; the prior) live in a JSON file under ``rhip/mpi/data`` written
 by :func:`rhip.mpi.dedupe_train.fit`; :func:`settings` rebuilds the Splink settings for any dialect and
@@ -49,8 +50,17 @@ def _two_of_three(prefix: str) -> str:
             f" OR ({b}_l = {b}_r AND {c}_l = {c}_r))")
 
 
+def _one_char_apart() -> str:
+    """Given names of equal length differ in exactly one of their first four characters (the rest equal).
+    Compared character by character with ``substr``: DuckDB's ``levenshtein`` counts UTF-8 bytes, Spark's
+    counts characters, so an edit distance on Chinese text would differ between the engines."""
+    diffs = " + ".join(f"CASE WHEN substr(given_l, {i}, 1) <> substr(given_r, {i}, 1) THEN 1 ELSE 0 END"
+                       for i in range(1, 5))
+    return f"({diffs}) = 1 AND substr(given_l, 5) = substr(given_r, 5)"
+
+
 def comparisons(dialect: str) -> list[cl.CustomComparison]:
-    """The six comparisons (name, ID number, birth date, sex, phone, address), best level first."""
+    """The four comparisons (name; ID number, else birth date; sex; phone and address), best level first."""
     f = _FUNCTIONS[dialect]
     lev, dl = f["lev"], f["dl"]
     name = cl.CustomComparison(output_column_name="name", comparison_description="姓名 name", comparison_levels=[
@@ -60,7 +70,7 @@ def comparisons(dialect: str) -> list[cl.CustomComparison]:
         _level("name_py_l = name_py_r", "same_pinyin"),
         _level("sur_py_l = sur_py_r AND given_sorted_l = given_sorted_r", "swapped_given"),
         _level("sur_py_l = sur_py_r AND given_len_l = given_len_r AND ("
-               f"(given_len_l >= 2 AND {lev}(given_l, given_r) = 1) OR "
+               f"(given_len_l >= 2 AND {_one_char_apart()}) OR "
                "(given_len_l = 1 AND shape_key_l = shape_key_r))", "one_char_different_same_surname"),
         _level("sur_py_l = sur_py_r", "same_surname_only"),
         cll.ElseLevel().configure(label_for_charts="different"),
