@@ -140,7 +140,7 @@ def _registry_summary(db, frame, result) -> None:
 
 @app.command()
 def train(
-    output: Annotated[Path, typer.Option("--output", "-o", help="写出模型参数JSON")] = None,  # type: ignore[assignment]
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写出模型参数JSON（默认覆盖内置模型）")] = None,
     records: Annotated[int, typer.Option(help="生成的训练文件记录数")] = 300_000,
     seed: Annotated[int, typer.Option(help="训练文件的随机种子（勿与基准测试相同）")] = 7,
 ):

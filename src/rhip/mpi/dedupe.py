@@ -122,11 +122,9 @@ def dedupe_frame(frame: pd.DataFrame, *, engine: str = "duckdb", threshold: floa
     say("聚类 clustering")
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=thr)
-    pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r"]] if engine == "spark" else None
     cl = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]]
-    n_pairs = len(pairs) if pairs is not None else int(
-        linker.misc.query_sql(f"select count(*) as n from {predictions.physical_name}",
-                              output_type="pandas")["n"][0])
+    n_pairs = int(linker.misc.query_sql(f"select count(*) as n from {predictions.physical_name}",
+                                        output_type="pandas")["n"][0])
     seconds["splink"] = time.perf_counter() - t1
     if engine == "duckdb":
         api._con.close()
