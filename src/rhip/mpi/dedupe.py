@@ -122,7 +122,10 @@ def dedupe_frame(frame: pd.DataFrame, *, engine: str = "duckdb", threshold: floa
     say("聚类 clustering")
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=thr)
-    cl = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    # Splink names each cluster after one of its members; name it after the smallest, whatever the engine
+    cl = linker.misc.query_sql(f"SELECT CAST(unique_id AS STRING) AS unique_id, CAST(min(unique_id) OVER "
+                               f"(PARTITION BY cluster_id) AS STRING) AS cluster_id FROM {clustered.physical_name}",
+                               output_type="pandas")
     n_pairs = int(linker.misc.query_sql(f"select count(*) as n from {predictions.physical_name}",
                                         output_type="pandas")["n"][0])
     seconds["splink"] = time.perf_counter() - t1
@@ -134,10 +137,7 @@ def dedupe_frame(frame: pd.DataFrame, *, engine: str = "duckdb", threshold: floa
                 df.drop_table_from_database_and_remove_from_cache()
             except Exception:  # noqa: BLE001 - best effort clean-up of cached Spark tables
                 pass
-    # Splink names each cluster after one of its members; name it after the smallest, whatever the engine
-    cl["unique_id"] = cl["unique_id"].astype(str)
-    cl["cluster_id"] = cl.groupby("cluster_id")["unique_id"].transform("min")
     by_id = dict(zip(cl["unique_id"], cl["cluster_id"]))
-    clusters = pd.DataFrame({"record_id": ids, "cluster_id": [by_id.get(i, i) for i in ids]})
+    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids.map(by_id).fillna(ids)})
     seconds["total"] = time.perf_counter() - t0
     return DedupeResult(clusters, faults, thr, n_pairs, seconds)

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from rhip.kit.hanzi import SIMILAR_SHAPE
-from rhip.kit.idcard import normalize as normalize_id
+from rhip.kit.idcard import check_char, normalize as normalize_id
 from rhip.mpi.rules import id_body, normalize_name, normalize_phone, normalize_sex, split_name
 from rhip.mpi.rules_fields import parse_birth_date
 from rhip.mpi.rules_names import _KEEP_TRADITIONAL_SURNAMES, _surname_syllables, _syllables, _t2s
@@ -35,7 +36,7 @@ INPUT_COLUMNS: tuple[str, ...] = ("record_id", "name", "id_number", "sex", "birt
 #: Columns of the feature frame, in order (``unique_id`` is the record id).
 FEATURE_COLUMNS: tuple[str, ...] = (
     "unique_id", "name_norm", "name_py", "sur", "sur_py", "given", "given_len", "given_sorted", "shape_key",
-    "id17", "id_chk", "id14", "id_a", "id_b", "id_c", "dob", "dob_swap", "by", "bm", "bd", "dob_days", "sex",
+    "id17", "id_chk", "id14", "id_a", "id_b", "id_c", "id_ok", "dob", "dob_swap", "by", "bm", "bd", "dob_days", "sex",
     "phone", "phone8", "ph_a", "ph_b", "ph_c",
     "addr", "addr_town", "addr_village",
 )
@@ -140,15 +141,16 @@ _ID15 = re.compile(r"\d{15}")
 
 
 def id_features(raw: object) -> tuple | None:
-    """(id17, check char or None, id14, division, birth date, sequence) or None if absent/unusable
-    (non-digits, wrong length)."""
+    """(id17, check char or None, id14, division, birth date, sequence, "1" if an 18-character number whose
+    check character is right else None) or None if absent/unusable (non-digits, wrong length)."""
     if raw is None or (isinstance(raw, float) and pd.isna(raw)):
         return None
     s = normalize_id(str(raw))
     if not (_ID18.fullmatch(s) or _ID15.fullmatch(s)):
         return None
     body, chk = id_body(s)
-    return body, (chk or None), body[:14], body[:6], body[6:14], body[14:]
+    ok = "1" if chk and check_char(body) == chk else None
+    return body, (chk or None), body[:14], body[:6], body[6:14], body[14:], ok
 
 
 def date_features(raw: object, today: date) -> tuple | None:
@@ -175,11 +177,21 @@ def date_features(raw: object, today: date) -> tuple | None:
 
 
 def _phone_features(raw: object) -> tuple | None:
+    """(digits, last 8, pieces 1–3, 4–7, 8–) or None if unusable."""
     s = str(raw)
-    if s.isascii() and s.isdigit() and len(s) >= 7 and not s.startswith("86"):  # the common case, fast
-        return (s,)
-    p = normalize_phone(s)
-    return (p,) if p else None
+    if not (s.isascii() and s.isdigit() and len(s) >= 7 and not s.startswith("86")):  # else the slow path
+        s = normalize_phone(s)
+        if not s:
+            return None
+    return s, (s[-8:] if len(s) >= 8 else None), s[:3], s[3:7], s[7:]
+
+
+def _sex_features(raw: object) -> tuple | None:
+    """(GB/T 2261.1 code "1"/"2", or None for 0 unknown / 9 unspecified) or None if unreadable."""
+    code = normalize_sex(raw)
+    if code:
+        return (code,)
+    return (None,) if str(raw).strip() in ("0", "9") else None
 
 
 _TOWN = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:镇|乡|街道)")
@@ -210,26 +222,28 @@ def address_features(raw: object) -> tuple | None:
 
 # ---------------------------------------------------------------- the frame
 
-def _mapped(series: pd.Series, fn: Callable[[object], tuple | None], width: int) -> tuple[list[tuple], list]:
-    """Apply ``fn`` once per distinct value; returns one tuple per row (all None when unusable) and the
-    distinct non-blank values that were unusable."""
-    empty = (None,) * width
-    cache: dict = {}
-    bad: list = []
-    for value in series.unique():
-        if value is None or (isinstance(value, float) and pd.isna(value)) or (isinstance(value, str) and not value.strip()):
-            cache[value] = empty
+def _mapped(series: pd.Series, fn: Callable[[object], tuple | None], columns: list[str]) -> tuple[pd.DataFrame, int, list]:
+    """Apply ``fn`` once per distinct value and spread the answers over the rows (by factorised codes, not
+    a Python loop over rows).  Returns the frame (``columns``; all None where blank or unusable), how many
+    rows were unusable, and the distinct unusable values."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    empty = (None,) * len(columns)
+    rows: list[tuple] = []
+    bad_codes: list[int] = []
+    for code, value in enumerate(uniques):
+        if isinstance(value, str) and not value.strip():
+            rows.append(empty)
             continue
         got = fn(value)
         if got is None:
-            bad.append(value)
+            bad_codes.append(code)
             got = empty
-        cache[value] = got
-    return [cache[v] for v in series], bad
-
-
-def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | (series.astype("string").str.strip() == "")
+        rows.append(got)
+    rows.append(empty)  # code -1 (missing) takes the last row
+    table = pd.DataFrame(rows, columns=columns, dtype=object)
+    out = table.iloc[codes].reset_index(drop=True)
+    n_bad = int(np.isin(codes, bad_codes).sum()) if bad_codes else 0
+    return out, n_bad, [uniques[c] for c in bad_codes]
 
 
 def build_features(frame: pd.DataFrame, *, today: date | None = None,
@@ -245,50 +259,38 @@ def build_features(frame: pd.DataFrame, *, today: date | None = None,
     say("姓名 names")
     raw_names = [v for v in frame["name"].unique() if isinstance(v, str) and v.strip()]
     norms = dict(zip(raw_names, _normalize_names(raw_names)))
-    rows, bad = _mapped(frame["name"], lambda v: name_features(v, norms.get(v)), 8)
-    faults.add("name", int(frame["name"].isin(bad).sum()) if bad else 0, [str(b) for b in bad])
-    names = pd.DataFrame(rows, columns=["name_norm", "name_py", "sur", "sur_py", "given", "given_len",
-                                        "given_sorted", "shape_key"])
+    names, n_bad, bad = _mapped(frame["name"], lambda v: name_features(v, norms.get(v)),
+                                ["name_norm", "name_py", "sur", "sur_py", "given", "given_len", "given_sorted",
+                                 "shape_key"])
+    faults.add("name", n_bad, [str(b) for b in bad])
     names["given_len"] = names["given_len"].astype("Int64")
 
     say("身份证号 ID numbers")
-    rows, bad = _mapped(frame["id_number"], id_features, 6)
-    faults.add("id_number", int(frame["id_number"].isin(bad).sum()) if bad else 0, [str(b) for b in bad])
-    ids = pd.DataFrame(rows, columns=["id17", "id_chk", "id14", "id_a", "id_b", "id_c"])
+    ids, n_bad, bad = _mapped(frame["id_number"], id_features, ["id17", "id_chk", "id14", "id_a", "id_b", "id_c",
+                                                              "id_ok"])
+    faults.add("id_number", n_bad, [str(b) for b in bad])
 
     say("出生日期 birth dates")
-    rows, bad = _mapped(frame["birth_date"], lambda v: date_features(v, today), 6)
-    faults.add("birth_date", int(frame["birth_date"].isin(bad).sum()) if bad else 0, [str(b) for b in bad])
-    dates = pd.DataFrame(rows, columns=["dob", "dob_swap", "by", "bm", "bd", "dob_days"])
+    dates, n_bad, bad = _mapped(frame["birth_date"], lambda v: date_features(v, today),
+                                ["dob", "dob_swap", "by", "bm", "bd", "dob_days"])
+    faults.add("birth_date", n_bad, [str(b) for b in bad])
     for col in ("by", "bm", "bd", "dob_days"):
         dates[col] = dates[col].astype("Int64")
 
     say("性别、电话 sex, phones")
-    sex_raw = frame["sex"]
-    sex_codes = {v: (normalize_sex(v) or None) for v in sex_raw.unique()
-                 if not (v is None or (isinstance(v, float) and pd.isna(v)))}
-    sex = pd.Series([sex_codes.get(v) for v in sex_raw], index=sex_raw.index, dtype="object")
-    unreadable_sex = ~_blank(sex_raw) & sex.isna() & ~sex_raw.astype("string").str.strip().isin(["0", "9"])
-    faults.add("sex", int(unreadable_sex.sum()), [str(v) for v in sex_raw[unreadable_sex].unique()[:3]])
-    rows, bad = _mapped(frame["phone"], _phone_features, 1)
-    faults.add("phone", int(frame["phone"].isin(bad).sum()) if bad else 0, [str(b) for b in bad])
-    phone = pd.Series([r[0] for r in rows], dtype="object")
-    phone8 = phone.map(lambda p: p[-8:] if isinstance(p, str) and len(p) >= 8 else None)
-    pieces = pd.DataFrame([(p[:3], p[3:7], p[7:]) if isinstance(p, str) else (None, None, None) for p in phone],
-                          columns=["ph_a", "ph_b", "ph_c"])
+    sex, n_bad, bad = _mapped(frame["sex"], _sex_features, ["sex"])
+    faults.add("sex", n_bad, [str(b) for b in bad])
+    phones, n_bad, bad = _mapped(frame["phone"], _phone_features, ["phone", "phone8", "ph_a", "ph_b", "ph_c"])
+    faults.add("phone", n_bad, [str(b) for b in bad])
 
     say("住址 addresses")
     if "addr_village" in frame.columns:  # registry: division codes instead of parsed text
         addr = pd.DataFrame({"addr": frame["address"].to_numpy(), "addr_town": frame["addr_town"].to_numpy(),
                              "addr_village": frame["addr_village"].to_numpy()})
     else:
-        rows, _ = _mapped(frame["address"], address_features, 3)
-        addr = pd.DataFrame(rows, columns=["addr", "addr_town", "addr_village"])
+        addr, _, _ = _mapped(frame["address"], address_features, ["addr", "addr_town", "addr_village"])
 
-    out = pd.concat([out, names, ids, dates,
-                     pd.DataFrame({"sex": sex.to_numpy(), "phone": phone.to_numpy(), "phone8": phone8.to_numpy()}),
-                     pieces,
-                     addr], axis=1)
+    out = pd.concat([out, names, ids, dates, sex, phones, addr], axis=1)
     out = out[list(FEATURE_COLUMNS)]
     for c in FEATURE_COLUMNS:
         if c not in ("given_len", "by", "bm", "bd", "dob_days") and out[c].dtype != object:

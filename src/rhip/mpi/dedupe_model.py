@@ -146,9 +146,16 @@ TWIN_SQL = ("id14_l = id14_r AND id17_l <> id17_r AND NOT (name_norm_l = name_no
             " OR (sur_py_l = sur_py_r AND given_sorted_l = given_sorted_r))")
 
 
+#: Two different ID numbers that both pass the GB 11643 check: two people (a father and a son of the same name
+#: in one household look like one person to every other field).  A single mistyped digit always breaks the
+#: check character, so true duplicates almost never meet this.
+VALID_IDS_DIFFER_SQL = "id_ok_l = '1' AND id_ok_r = '1' AND id17_l <> id17_r"
+
+
 def guarded_pairs_sql(table: str) -> str:
-    """The scored pairs of ``table`` without those the twin guard refuses (NULLs never refuse)."""
-    return f"SELECT * FROM {table} WHERE NOT coalesce(({TWIN_SQL}), false)"
+    """The scored pairs of ``table`` without those the guards refuse (NULLs never refuse)."""
+    return (f"SELECT * FROM {table} WHERE NOT coalesce(({TWIN_SQL}), false)"
+            f" AND NOT coalesce(({VALID_IDS_DIFFER_SQL}), false)")
 
 
 @dataclass
@@ -217,7 +224,8 @@ def settings(dialect: str, *, model: Model | None = None, n_records: int | None 
         comparisons=comps,
         blocking_rules_to_generate_predictions=blocking_rules(),
         probability_two_random_records_match=prior,
-        retain_matching_columns=True,  # the twin guard reads them
+        retain_matching_columns=True,  # the guards read them
+        additional_columns_to_retain=["id_ok"],
         retain_intermediate_calculation_columns=False,
         max_iterations=20,
         em_convergence=0.0001,
