@@ -2,8 +2,8 @@
 
 ``dedupe_frame`` takes a frame with ``INPUT_COLUMNS`` (``record_id,name,id_number,sex,birth_date,phone,address``),
 derives the comparison columns (``dedupe_features``), scores the blocked pairs with the trained
-Fellegi–Sunter model (``dedupe_model``), and clusters the pairs at or above the threshold by connected
-components.  The answer has every record exactly once: ``record_id, cluster_id`` where ``cluster_id`` is
+Fellegi–Sunter model (``dedupe_model``), drops the pairs the guards refuse (twins; two valid, different
+ID numbers), and clusters the pairs at or above the threshold by connected components.  The answer has every record exactly once: ``record_id, cluster_id`` where ``cluster_id`` is
 the smallest record id of the cluster (a record without a match is its own cluster).
 
 Nothing here writes to a database or a file; the callers (``rhip mpi dedupe``, the benchmark) do.
