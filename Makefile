@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo setup test bench bench-synth bench-registry bench-fhir bench-programs clean
+.PHONY: demo setup test bench bench-synth bench-registry bench-fhir bench-programs bench-mpi clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash scripts/test.sh $(PYTEST_ARGS)
 
-bench: bench-synth bench-registry bench-fhir bench-programs
+bench: bench-synth bench-registry bench-fhir bench-programs bench-mpi
 
 bench-synth: $(STAMP)
 	bash scripts/with-pg.sh $(PY) benchmarks/synth/run.py $(BENCH_ARGS)
@@ -37,6 +37,10 @@ bench-fhir: $(STAMP)
 
 bench-programs: $(STAMP)
 	bash scripts/with-pg.sh $(PY) benchmarks/programs/run.py $(BENCH_ARGS)
+
+# FEBRL 1–4 and a generated Chinese file of 300,000 records (DuckDB), plus Spark local mode on a cut
+bench-mpi: $(STAMP)
+	$(PY) benchmarks/mpi/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -22,9 +22,9 @@ app.add_typer(fhir_app, name="fhir")
 from rhip.contracts.cli import app as contracts_app  # noqa: E402
 
 app.add_typer(contracts_app, name="contracts")
-from rhip.mpi.cli_online import app as mpi_online_app  # noqa: E402  (joined with mpi/cli.py at merge)
+from rhip.mpi.cli import app as mpi_app  # noqa: E402  (batch dedupe + online index/fit/stats)
 
-app.add_typer(mpi_online_app, name="mpi")
+app.add_typer(mpi_app, name="mpi")
 from rhip.programs.cli import programs_app  # noqa: E402
 
 app.add_typer(programs_app, name="programs")
