@@ -187,10 +187,15 @@ def main() -> None:
     ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--quick", action="store_true", help="ingest only (skip the demo-county latency part)")
     ap.add_argument("--skip-ingest", action="store_true", help="only the latency part")
+    ap.add_argument("--database-url", default=None,
+                    help="reuse this database (stages already generated there are skipped) instead of new ones")
     args = ap.parse_args()
     print(f"benchmark fhir · {machine()} · demo county, {args.residents:,} usual residents")
     print(f"{'backend':<11}{'case':<32}{'n':>5}{'p50 ms':>8}{'p95 ms':>8}{'cpu ms':>9}  (cpu: the server process's "
           f"CPU time per request, less sensitive than latency to other load on the machine)")
+    if args.database_url:
+        bench(args.database_url.split(":")[0].split("+")[0], args.database_url, args)
+        return
     if args.backend in ("sqlite", "both"):
         bench("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='rhip-bench-')}/rhip.db", args)
     if args.backend in ("postgresql", "both"):

@@ -149,9 +149,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--dir", default=None, help="where the SQLite database goes (default: the temp directory)")
+    ap.add_argument("--database-url", default=None,
+                    help="reuse this database (stages already generated there are skipped) instead of new ones")
     args = ap.parse_args()
     print(f"benchmark programs · {machine()} · demo county, {args.residents:,} usual residents")
     print(f"{'backend':<11}{'case':<28}{'n':>5}{'p50 ms':>8}{'p95 ms':>8}")
+    if args.database_url:
+        bench(args.database_url.split(":")[0].split("+")[0], args.database_url, args)
+        return
     if args.backend in ("sqlite", "both"):
         bench("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='rhip-programs-bench-', dir=args.dir)}/rhip.db", args)
     if args.backend in ("postgresql", "both"):
