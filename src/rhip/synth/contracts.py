@@ -33,6 +33,7 @@ from rhip.records.models import Condition, Encounter
 from rhip.registry.models import Organization, PractitionerOrg, Resident, Team, TeamMember, TeamVillage
 from rhip.synth.clinical import ENCOUNTER_COLS, SOURCE
 from rhip.synth.profiles import Profile
+from rhip.synth.workers import WORKERS, run_workers
 
 CONTRACT_COLS = ("id", "resident_id", "team_id", "doctor_id", "catalogue_version", "start_date", "end_date",
                  "ended_on", "status", "consent_date", "consent_method", "consent_witness", "fee_fen", "previous_id",
@@ -56,7 +57,6 @@ CONSENT = (("written", 0.70), ("e_signature", 0.25), ("verbal_witnessed", 0.05))
 HOME_VISIT_ADHERENCE = 0.75  # promised home visits (elderly, child, disability packages) that happen
 HOME_VISIT_ID_BASE = 8_000_000_000_000  # encounter ids of home visits: base + contract id × 8 + j (clear of the
                                         # clinical stage's resident × 64 + k)
-WORKERS = 2
 CHUNK = 5000
 
 
@@ -354,66 +354,28 @@ def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=Non
     """Generate every resident's contracts and key populations: chunks of residents (with their conditions)
     are fed to worker processes, each staging its rows in a file of its own. Ids derive from resident ids,
     so the rows do not depend on how the work is split."""
-    import multiprocessing as mp
-    import queue as queue_mod
-
     ref = date(profile.as_of_year, 7, 1)
     tm = teams(db)
     if not tm.by_village:
         raise RuntimeError("stage contracts needs family-doctor teams (stage structure)")
-    ctx = mp.get_context("spawn")
-    tasks, results = ctx.Queue(maxsize=2 * WORKERS), ctx.Queue()
     paths = [workdir / (f"contracts{i}.db" if db.dialect == "sqlite" else f"contracts{i}") for i in range(WORKERS)]
-    procs = [ctx.Process(target=work, args=(tasks, results, seed, ref, tm, db.dialect, paths[i]), daemon=True)
-             for i in range(WORKERS)]
-    for p in procs:
-        p.start()
     stats = ContractStats()
-    done = 0
 
-    def drain(block: bool) -> None:
-        nonlocal done
-        while True:
-            try:
-                kind, payload = results.get(timeout=5 if block else 0.001)
-            except queue_mod.Empty:
-                if block and any(not p.is_alive() and p.exitcode for p in procs):
-                    raise RuntimeError("a contracts worker died") from None
-                return
-            if kind == "error":
-                raise RuntimeError(f"a contracts worker failed:\n{payload}")
-            if kind == "progress" and progress:
-                progress(payload)
-            if kind == "done":
-                for f in stats.__dataclass_fields__:
-                    setattr(stats, f, getattr(stats, f) + getattr(payload, f))
-                done += 1
-            if block:
-                return
+    def add(payload: ContractStats) -> None:
+        for f in stats.__dataclass_fields__:
+            setattr(stats, f, getattr(stats, f) + getattr(payload, f))
 
-    try:
+    def chunks():
         last = -1
         while True:
             rows, conds = _chunk_rows(db, last)
             if not rows:
-                break
+                return
             last = rows[-1][0]
-            while True:
-                try:
-                    tasks.put((rows, conds), timeout=1)
-                    break
-                except queue_mod.Full:
-                    drain(block=False)
-            drain(block=False)
-        for _ in procs:
-            tasks.put(None)
-        while done < WORKERS:
-            drain(block=True)
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.terminate()
+            yield rows, conds
+
+    run_workers(work, lambda i: (seed, ref, tm, db.dialect, paths[i]), chunks(), name="contracts", on_done=add,
+                progress=progress)
     return StagedContracts(db.dialect, paths, datetime(ref.year, ref.month, ref.day, 8), stats)
 
 

@@ -3,8 +3,6 @@ fed with chunks of residents, staged to files, then loaded in the stage's one tr
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue as queue_mod
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,8 +18,8 @@ from rhip.records.models_reports import DiagnosticReport, DiagnosticReportResult
 from rhip.registry.models import Organization, PractitionerOrg, Resident
 from rhip.synth import clinical
 from rhip.synth.profiles import Profile
+from rhip.synth.workers import WORKERS, run_workers
 
-WORKERS = 2
 CHUNK = 5000
 TABLES = (Encounter.__table__, Condition.__table__, Observation.__table__, ObservationComponent.__table__,
           Immunization.__table__, AllergyIntolerance.__table__, MedicationRequest.__table__,
@@ -59,36 +57,10 @@ def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=Non
     fac = facilities(db)
     if not fac.county:
         raise RuntimeError("stage clinical needs the county's organizations (stage structure)")
-    ctx = mp.get_context("spawn")
-    tasks, results = ctx.Queue(maxsize=2 * WORKERS), ctx.Queue()
     paths = [workdir / (f"hist{i}.db" if db.dialect == "sqlite" else f"hist{i}") for i in range(WORKERS)]
-    procs = [ctx.Process(target=clinical.work, args=(tasks, results, seed, ref, fac, db.dialect, paths[i]),
-                         daemon=True) for i in range(WORKERS)]
-    for p in procs:
-        p.start()
     stats = clinical.ClinicalStats()
-    done = 0
 
-    def drain(block: bool) -> None:
-        nonlocal done
-        while True:
-            try:
-                kind, payload = results.get(timeout=5 if block else 0.001)
-            except queue_mod.Empty:
-                if block and any(not p.is_alive() and p.exitcode for p in procs):
-                    raise RuntimeError("a clinical-history worker died") from None
-                return
-            if kind == "error":
-                raise RuntimeError(f"a clinical-history worker failed:\n{payload}")
-            if kind == "progress" and progress:
-                progress(payload)
-            if kind == "done":
-                stats.add(payload)
-                done += 1
-            if block:
-                return
-
-    try:
+    def chunks():
         last = 0
         while True:
             with db.read_only() as s:
@@ -97,24 +69,12 @@ def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=Non
                            Resident.status_date)
                     .where(Resident.id > last, Resident.source == "synth").order_by(Resident.id).limit(CHUNK))]
             if not chunk:
-                break
+                return
             last = chunk[-1][0]
-            while True:
-                try:
-                    tasks.put(chunk, timeout=1)
-                    break
-                except queue_mod.Full:
-                    drain(block=False)
-            drain(block=False)
-        for _ in procs:
-            tasks.put(None)
-        while done < WORKERS:
-            drain(block=True)
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.terminate()
+            yield chunk
+
+    run_workers(clinical.work, lambda i: (seed, ref, fac, db.dialect, paths[i]), chunks(), name="clinical-history",
+                on_done=stats.add, progress=progress)
     return StagedHistory(db.dialect, paths, stats)
 
 

@@ -5,8 +5,6 @@ year of the window are computed by the platform's own bulk job (``programs.facts
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue as queue_mod
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,8 +21,8 @@ from rhip.registry.models import Resident
 from rhip.synth import programs
 from rhip.synth.history import facilities
 from rhip.synth.profiles import Profile
+from rhip.synth.workers import WORKERS, run_workers
 
-WORKERS = 2
 CHUNK = 4000
 TABLES = (Condition.__table__, Enrollment.__table__, ProgramItem.__table__, Encounter.__table__,
           FollowUp.__table__, Observation.__table__, ObservationComponent.__table__)
@@ -84,59 +82,21 @@ def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=Non
     fac = facilities(db)
     if not fac.county:
         raise RuntimeError("stage programs needs the county's organizations (stage structure)")
-    ctx = mp.get_context("spawn")
-    tasks, results = ctx.Queue(maxsize=2 * WORKERS), ctx.Queue()
     paths = [workdir / (f"prog{i}.db" if db.dialect == "sqlite" else f"prog{i}") for i in range(WORKERS)]
-    procs = [ctx.Process(target=programs.work, args=(tasks, results, seed, w, fac, db.dialect, paths[i]), daemon=True)
-             for i in range(WORKERS)]
-    for p in procs:
-        p.start()
     stats = programs.ProgramStats()
-    done = 0
 
-    def drain(block: bool) -> None:
-        nonlocal done
-        while True:
-            try:
-                kind, payload = results.get(timeout=5 if block else 0.001)
-            except queue_mod.Empty:
-                if block and any(not p.is_alive() and p.exitcode for p in procs):
-                    raise RuntimeError("a programme-history worker died") from None
-                return
-            if kind == "error":
-                raise RuntimeError(f"a programme-history worker failed:\n{payload}")
-            if kind == "progress" and progress:
-                progress(payload)
-            if kind == "done":
-                stats.add(payload)
-                done += 1
-            if block:
-                return
-
-    try:
+    def chunks():
         last = 0
         while True:
             with db.read_only() as s:
                 chunk = _chunk(s, last, w)
             if not chunk:
-                break
+                return
             last = chunk[-1][0]
-            while True:
-                try:
-                    tasks.put(chunk, timeout=1)
-                    break
-                except queue_mod.Full:
-                    drain(block=False)
-            drain(block=False)
-        for _ in procs:
-            tasks.put(None)
-        while done < WORKERS:
-            drain(block=True)
-    finally:
-        for p in procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.terminate()
+            yield chunk
+
+    run_workers(programs.work, lambda i: (seed, w, fac, db.dialect, paths[i]), chunks(), name="programme-history",
+                on_done=stats.add, progress=progress)
     return StagedPrograms(db.dialect, paths, stats, w, {"generate_s": round(time.perf_counter() - t0, 1)})
 
 
