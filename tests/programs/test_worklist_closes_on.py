@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from rhip.programs import enrollment as enrol
 from rhip.programs import repository as repo
 from rhip.programs.models import Enrollment, ProgramItem
+from rhip.registry.models import Resident
 from rhip.security.rules import Scope
 from rhip.security.service import system_principal
 from rhip.synth.profiles import get_profile
@@ -23,9 +24,11 @@ from tests.programs.support import post_followup
 EVERYWHERE = Scope(everything=True)
 
 
-def reference_ids(s, as_of: date, horizon: int = 30, lookback: int = 365) -> set[int]:
+def reference_ids(s, as_of: date, village: str | None = None, horizon: int = 30, lookback: int = 365) -> set[int]:
     i, later = ProgramItem, aliased(ProgramItem)
-    q = (select(i.id).join(Enrollment, Enrollment.id == i.enrollment_id).where(
+    q = (select(i.id).join(Enrollment, Enrollment.id == i.enrollment_id)
+         .join(Resident, Resident.id == i.resident_id).where(
+        Resident.village_code == village if village else i.id > 0,
         i.status != "cancelled",
         or_(i.done_on.is_(None), i.done_on > as_of),
         i.window_start <= as_of + timedelta(days=horizon),
@@ -39,8 +42,10 @@ def reference_ids(s, as_of: date, horizon: int = 30, lookback: int = 365) -> set
     return set(s.scalars(q))
 
 
-def stored_ids(s, as_of: date) -> set[int]:
-    rows, total = repo.worklist(s, repo.WorklistQuery(as_of=as_of), EVERYWHERE)
+def stored_ids(s, as_of: date, village: str | None = None) -> set[int]:
+    """The county's worklist (read through the (closes_on, window_start) ranges) or a village's (through each
+    resident's open items)."""
+    rows, total = repo.worklist(s, repo.WorklistQuery(as_of=as_of, prefix=village), EVERYWHERE)
     assert total == len(rows)
     return {r[0] for r in rows}
 
@@ -58,10 +63,14 @@ def tiny(db):
 def test_stored_closing_dates_give_the_reference_worklist_on_every_date(db, tiny):
     with db.read_only() as s:
         assert s.scalar(select(func.count()).select_from(ProgramItem)) > 1000
+        villages = list(s.scalars(select(Resident.village_code).group_by(Resident.village_code)
+                                  .order_by(func.count().desc()).limit(3)))
         d, checked, nonempty = tiny.start, 0, 0
         while d <= tiny.end + timedelta(days=400):
             want = reference_ids(s, d)
             assert stored_ids(s, d) == want, d
+            for v in villages:
+                assert stored_ids(s, d, v) == reference_ids(s, d, v), (d, v)
             checked += 1
             nonempty += bool(want)
             d += timedelta(days=23)

@@ -94,6 +94,7 @@ class ProgramItem(Base):
     __table_args__ = (
         Index("uq_program_item_kind", "enrollment_id", "kind", "window_start", unique=True),
         Index("ix_program_item_closes", "closes_on", "window_start"),
+        Index("ix_program_item_resident_closes", "resident_id", "closes_on", "window_start"),
         Index("ix_program_item_enrollment_service", "enrollment_id", "service", "window_start"),
         Index("ix_program_item_resident_window", "resident_id", "window_start"),
         Index("ix_program_item_window", "window_start", "window_end"),

@@ -241,16 +241,28 @@ class WorklistQuery:
     statuses: list[str] | None = None      # overdue | due | upcoming
 
 
+def _villages_only(q: WorklistQuery, scope: Scope) -> bool:
+    """A worklist of a few villages (a village doctor, a team) rather than a township or the county."""
+    if q.villages is not None or (q.prefix is not None and len(q.prefix) == 12):
+        return True
+    return not scope.everything and bool(scope.prefixes) and all(len(p) == 12 for p in scope.prefixes)
+
+
 def _worklist_conditions(q: WorklistQuery, scope: Scope) -> list[ColumnElement[bool]]:
     i = ProgramItem
     horizon = q.as_of + timedelta(days=q.horizon_days)
+    # Open as of the date: not done by then, not superseded by a later item of the same service, enrolment not
+    # ended, not cancelled — all folded into the stored closes_on (see closes_on_expression).
+    if _villages_only(q, scope):
+        # from the village's residents, each one's open items: (resident_id, closes_on) range
+        still_open = and_(i.closes_on > q.as_of, i.window_start <= horizon)
+    else:
+        # township or county: two ranges over (closes_on, window_start) — items nothing has closed yet, and
+        # items closed only after the date (a worklist as of a past date)
+        still_open = or_(and_(i.closes_on == STILL_OPEN, i.window_start <= horizon),
+                         and_(i.closes_on > q.as_of, i.closes_on < STILL_OPEN, i.window_start <= horizon))
     c: list[ColumnElement[bool]] = [
-        # Open as of the date: not done by then, not superseded by a later item of the same service, enrolment
-        # not ended, not cancelled — all folded into the stored closes_on (see closes_on_expression). Written
-        # as two index ranges over (closes_on, window_start): items nothing has closed yet, and items closed
-        # only after the date (a worklist as of a past date).
-        or_(and_(i.closes_on == STILL_OPEN, i.window_start <= horizon),
-            and_(i.closes_on > q.as_of, i.closes_on < STILL_OPEN, i.window_start <= horizon)),
+        still_open,
         i.window_end >= q.as_of - timedelta(days=q.lookback_days),
         Enrollment.start_date <= q.as_of,
         or_(Enrollment.end_date.is_(None), Enrollment.end_date >= q.as_of),

@@ -1,4 +1,4 @@
-"""program_item.closes_on: the first day a planned item is no longer work (decision 0010), and its index
+"""program_item.closes_on: the first day a planned item is no longer work (decision 0010), and its indexes
 
 Revision ID: 0010
 Revises: 0009
@@ -22,9 +22,12 @@ def upgrade() -> None:
 
     refresh_closes_on(Session(bind=op.get_bind()))
     op.create_index('ix_program_item_closes', 'program_item', ['closes_on', 'window_start'], unique=False)
+    op.create_index('ix_program_item_resident_closes', 'program_item', ['resident_id', 'closes_on', 'window_start'],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_program_item_resident_closes', table_name='program_item')
     op.drop_index('ix_program_item_closes', table_name='program_item')
     with op.batch_alter_table('program_item', schema=None) as batch_op:
         batch_op.drop_column('closes_on')
