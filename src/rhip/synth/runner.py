@@ -216,7 +216,7 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
         for needed in {"people": ("structure",), "clinical": ("structure", "people"),
                        "mpi": ("structure", "people"),
                        "programs": ("structure", "people", "clinical"),
-                       "contracts": ("structure", "people", "clinical")}.get(name, ()):
+                       "contracts": ("structure", "people", "clinical", "mpi")}.get(name, ()):
             if needed not in done and needed not in wanted:
                 raise SynthError(f"stage {name} needs stage {needed} first")
         if name == "structure" and _has_registry_data(db):
