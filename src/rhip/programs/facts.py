@@ -37,7 +37,15 @@ def _rows(s: Session, year: int, until: date, enrollments: list[tuple]) -> list[
     due: dict[int, list[bool]] = defaultdict(list)
     for eid, done in repo.items_due_in_year(s, year, until, ids):
         due[eid].append(bool(done))
-    now = clock.now()
+    return fact_rows(year, until, enrollments, visits, due, clock.now())
+
+
+def fact_rows(year: int, until: date, enrollments: list[tuple], visits: dict[int, list[dict]],
+              due: dict[int, list[bool]], now) -> list[tuple]:
+    """The fact rows (``COLUMNS``) of ``enrollments`` (id, resident, programme, village — those active in
+    ``year``) from their follow-ups in the year (``visits``: dicts with date, kind, face_to_face,
+    control_status) and whether each main item whose window closed in the year by ``until`` was done (``due``).
+    Pure: the bulk job above and the synthetic county's workers (``synth.programs``) share it."""
     ref = min(until, date(year, 12, 31))
     best: dict[tuple[int, str], tuple] = {}
     for eid, rid, program, village in enrollments:

@@ -85,7 +85,7 @@ LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org",
                  "observation_component", "immunization", "allergy_intolerance", "medication_request",
                  "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference",
                  "mpi_link", "mpi_review", "program_enrollment", "program_item",
-                 "program_followup", "contract", "contract_package",
+                 "program_followup", "program_fact", "contract", "contract_package",
                  "key_population")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
@@ -123,7 +123,6 @@ def _programs_load(conn: Connection, profile: Profile, seed: int, staged, progre
         rows = programs_stage.load(conn, staged)
     staged.timings["load_and_index_s"] = round(time.perf_counter() - t0, 1)
     analyze(conn)
-    rows += programs_stage.refresh_facts(conn, staged)
     return rows, asdict(staged.stats) | staged.timings
 
 
