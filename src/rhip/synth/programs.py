@@ -40,6 +40,7 @@ from rhip.programs.rules_common import age_on, load_schedule
 from rhip.programs.rules_enrollment import ConditionFact, PersonFacts, desired_enrollments
 from rhip.programs.rules_maternal import assess_pregnancy_risk
 from rhip.programs.rules_plan import match_item, plan, recheck_item, schedule_version
+from rhip.programs.rules_visits import Visit
 
 ID_BASE = 1 << 44
 HISTORY_END = (11, 20)      # month, day of the profile's year: follow-ups are generated up to this date
@@ -123,17 +124,18 @@ class Rows:
     program_fact: list = field(default_factory=list)
 
 
-@dataclass
 class Item:
-    id: int
-    kind: str
-    name_zh: str
-    service: str
-    due_date: date
-    window_start: date
-    window_end: date
-    done_on: date | None = None
-    followup_id: int | None = None
+    """A planned item of one enrolment (a plain slotted class: ≈ 250k are made per 20k residents)."""
+
+    __slots__ = ("done_on", "due_date", "followup_id", "id", "kind", "name_zh", "service", "window_end",
+                 "window_start")
+
+    def __init__(self, id: int, kind: str, name_zh: str, service: str, due_date: date, window_start: date,
+                 window_end: date):
+        self.id, self.kind, self.name_zh, self.service, self.due_date = id, kind, name_zh, service, due_date
+        self.window_start, self.window_end = window_start, window_end
+        self.done_on: date | None = None
+        self.followup_id: int | None = None
 
 
 def rng_for(seed: int, rid: int) -> random.Random:
@@ -217,14 +219,14 @@ def _facts(w: Window, enrolled: list[tuple], now: datetime) -> list[tuple]:
             if start > dec31 or (end is not None and end < jan1):
                 continue
             active.append((eid, rid, program, village))
-            visits[eid] = [v for v in fvisits if jan1 <= v["date"] <= dec31]
+            visits[eid] = [v for v in fvisits if jan1 <= v.date <= dec31]
             due[eid] = [done for window_end, done in fdue if jan1 <= window_end <= last]
         out += fact_rows(year, w.end, active, visits, due, now)
     return out
 
 
 def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clinic, centre, fac, created, rows,
-             stats) -> tuple[list[dict], list[tuple]]:
+             stats) -> tuple[list[Visit], list[tuple]]:
     """Schedule and follow-ups of one enrolment; returns its follow-ups and main items (window end, done?)
     as the indicator facts read them."""
     program = d.program
@@ -238,19 +240,25 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
     base_p = ADHERENCE[program] * (1 if usual_local else AWAY_ADHERENCE / ADHERENCE[program])
     # (date, order, kind, existing visit or None)
     queue: list[tuple] = []
+    rand = rng.random
+    start, first = d.start_date, max(d.start_date, w.start)  # the platform's history starts at w.start
+    # w.covers(program, day), inlined: the clinical stage's window, for chronic programmes only
+    cov_from, cov_to = (w.covered_from, w.covered_to) if program in ("hypertension", "diabetes") else (None, None)
+    late = program in ("child", "pregnancy", "tb")
+    tcm_p = ADHERENCE["elderly.tcm"]
     for it in items:
-        if w.covers(program, it.window_start) or it.window_start > last_day or it.window_end < d.start_date:
+        ws, we = it.window_start, it.window_end
+        if (cov_from is not None and cov_from <= ws < cov_to) or ws > last_day or we < start:
             continue
-        p = ADHERENCE["elderly.tcm"] if it.kind == "elderly.tcm" else base_p
-        if rng.random() >= p:
+        if rand() >= (tcm_p if it.kind == "elderly.tcm" else base_p):
             continue
-        lo = max(it.window_start, d.start_date, w.start)  # the platform's history starts at w.start
-        if lo > it.window_end:
+        lo = ws if ws > first else first
+        if lo > we:
             continue
-        day = lo + timedelta(days=int(rng.random() * ((it.window_end - lo).days + 1)))
-        if program in ("child", "pregnancy", "tb") and rng.random() < LATE_SHARE:
-            day = it.window_end + timedelta(days=1 + int(rng.random() * 25))
-        if day <= last_day and not w.covers(program, day):
+        day = lo + timedelta(days=int(rand() * ((we - lo).days + 1)))
+        if late and rand() < LATE_SHARE:
+            day = we + timedelta(days=1 + int(rand() * 25))
+        if day <= last_day and not (cov_from is not None and cov_from <= day < cov_to):
             heapq.heappush(queue, (day, len(queue), it.kind, None))
     for v in visits:
         if v[2] == "followup" and d.start_date <= v[1] <= last_day and w.covers(program, v[1]):
@@ -261,7 +269,7 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
     previous = None
     risk = 0 if rng.random() < 0.6 else 1 + int(rng.random() * 2)
     seen: set[date] = set()
-    fvisits: list[dict] = []
+    fvisits: list[Visit] = []
     open_items = list(items)  # in item order; done ones are removed, rechecks appended (as match_item sees them)
     while queue and next_fu < 64:
         day, _, kind, existing = heapq.heappop(queue)
@@ -337,17 +345,17 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
         if chosen:
             open_items = [i for i in open_items if i.done_on is None]
         start = datetime(day.year, day.month, day.day, 8 + int(rng.random() * 9), int(rng.random() * 60))
+        start_text = start.isoformat(sep=" ")
         if existing is None:
-            _encounter(rows, enc_id, rid, org, doc, start, kind, program, form, created)
+            _encounter(rows, enc_id, rid, org, doc, start, start_text, program, form, created)
             stats.encounters += 1
         rows.program_followup.append((
             fid, eid, rid, program, enc_id, day, chosen[0].kind if chosen else None, True,
             decision["control_status"], decision["next_step"], decision["next_visit_due"], decision["risk_grade"],
             decision["risk_colour"], _reasons_json(decision["reasons"]),
-            _form_json(form), org, doc, "synth", start.isoformat(sep=" ")))
+            _form_json(form), org, doc, "synth", start_text))
         stats.followups += 1
-        fvisits.append({"date": day, "kind": chosen[0].kind if chosen else None, "face_to_face": True,
-                        "control_status": decision["control_status"]})
+        fvisits.append(Visit(day, chosen[0].kind if chosen else None, True, decision["control_status"]))
         if decision["next_step"] and next_item < 64:
             extra = recheck_item(program, day, decision["next_step"], decision["next_visit_due"])
             if extra is not None:
@@ -414,12 +422,12 @@ def _plan(program: str, anchor, facts, start: date, end, through: date, plan_fro
     return got
 
 
-def _encounter(rows: Rows, enc_id: int, rid: int, org, doc, start: datetime, kind, program: str, form: dict,
-               created: str) -> None:
+def _encounter(rows: Rows, enc_id: int, rid: int, org, doc, start: datetime, start_text: str, program: str,
+               form: dict, created: str) -> None:
     enc_kind = "home_visit" if form.get("way") == "home" else "followup"
     end = start + timedelta(minutes=15 + (enc_id % 20))
     rows.encounter.append((enc_id, rid, org, doc, SOURCE, f"PE{enc_id - ID_BASE}", 1, created, created, enc_kind,
-                           "finished", start.isoformat(sep=" "), end.isoformat(sep=" "), REASON[program]))
+                           "finished", start_text, end.isoformat(sep=" "), REASON[program]))
     when = (start + timedelta(minutes=5)).isoformat(sep=" ")
     j = 0
 
