@@ -106,8 +106,8 @@ def reconcile(s: Session, resident_ids: list[int], on: date, *, actor: str, sinc
         reg = regs.get(rid)
         skip: dict[tuple[str, str | None], NotEnrolled] = {}
         if reg is not None:
-            _, not_made = per_person(desired, [HeldElsewhere(p, o, eid) for o in reg.others for p, eid in held.get(o, ())],
-                                     replaced_by=reg.replaced_by)
+            elsewhere = [HeldElsewhere(p, o, eid) for o in reg.others for p, eid in held.get(o, ())]
+            _, not_made = per_person(desired, elsewhere, replaced_by=reg.replaced_by)
             skip = {(n.program, n.source_ref): n for n in not_made}
         mine = existing.get(rid, [])
         keys = {(e.program, e.source_ref) for e in mine}
