@@ -104,7 +104,7 @@ def synth(
     table = Table("阶段 stage", "行数 rows", "秒 s", "说明")
     for r in results:
         table.add_row(r.stage, f"{r.rows:,}", f"{r.seconds:.1f}", "已存在，复用 reused" if r.skipped else
-                      ", ".join(f"{k}={v:,}" for k, v in (r.stats or {}).items() if isinstance(v, int)))
+                      ", ".join(f"{k}={v:,}" for k, v in (r.stats or {}).items() if isinstance(v, (int, float))))
     out.print(table)
 
 

@@ -69,3 +69,23 @@ def test_demo_worklist_looks_like_a_county(db, tiny):
     assert statuses["due"] > statuses["overdue"] > 0
     assert {"hypertension", "elderly", "child"} <= set(programs)
     assert any(r["visit_kind"].endswith(".recheck") for r in rows)
+
+
+def test_stage_facts_are_the_bulk_jobs_facts(db, tiny):
+    """The workers compute the indicator facts from the rows they generate; the platform's bulk job, run over
+    the loaded database, gives the same rows."""
+    from rhip.programs import facts
+
+    w = Window.for_year(get_profile("tiny").as_of_year)
+
+    def rows():
+        with db.read_only() as s:
+            return sorted(tuple(r[:-1]) for r in s.execute(select(*[ProgramFact.__table__.c[c]
+                                                                     for c in facts.COLUMNS])))
+
+    staged = rows()
+    assert len(staged) > 100 and {r[2] for r in staged} == set(range(w.start.year, w.end.year + 1))
+    with db.unit_of_work() as s:
+        for year in range(w.start.year, w.end.year + 1):
+            facts.refresh(s, year, until=w.end)
+    assert rows() == staged

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from rhip.contracts import fulfilment as ful
 from rhip.contracts import populations as pop
 from rhip.contracts import repository as repo
-from rhip.contracts import rules
+from rhip.contracts import rules, rules_person
 from rhip.contracts.models import Contract, ContractPackage
 from rhip.kit import clock
 from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, PreconditionFailed, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
+from rhip.mpi import repository as mpi_repo
 from rhip.registry import repository as reg_repo
 from rhip.registry.models import Practitioner, Resident, Team
 from rhip.security.service import Principal, audit
@@ -106,6 +107,32 @@ def _already_signed(s: Session, existing: Contract) -> Conflict:
                     "resident_id")
 
 
+def _check_person(s: Session, resident_id: int) -> None:
+    """One contract in force per person: refuse when another registration of the person (MPI) has one."""
+    reg = mpi_repo.registrations_of_same_person(s, [resident_id]).get(resident_id)
+    if reg is None:
+        return
+    others = [o for o in reg.others if repo.active_contract(s, o) is not None]
+    refusal = rules_person.may_sign(reg.replaced_by, others)
+    if refusal is not None:
+        raise Conflict(refusal.code, refusal.zh, refusal.en, "resident_id")
+
+
+def on_merge(s: Session, who: Principal, survivor_id: int, merged_id: int) -> Contract | None:
+    """Registration ``merged_id`` was merged into ``survivor_id``: if both have a contract in force, the merged
+    one's is terminated today (``merged``); returns it."""
+    mine, theirs = repo.active_contract(s, merged_id), repo.active_contract(s, survivor_id)
+    if not rules_person.end_on_merge(mine is not None, theirs is not None):
+        return None
+    on = today()
+    ended = on if on >= mine.start_date else mine.start_date - timedelta(days=1)
+    _end(s, mine, {"status": "terminated", "ended_on": ended, "end_reason": rules_person.MERGED,
+                   "end_note": f"档案合并到{survivor_id}，签约以该档案为准"})
+    audit(s, who, "contract.terminate", resident_ids=[merged_id, survivor_id],
+          detail={"contract": mine.id, "reason": rules_person.MERGED, "survivor": survivor_id, "kept": theirs.id})
+    return mine
+
+
 def _insert(s: Session, c: Contract, package_rows: list[tuple[str, int, int]]) -> Contract:
     """Insert a contract; the partial unique index refuses a second active contract of the same resident
     (two people signing the same resident at the same moment)."""
@@ -152,6 +179,7 @@ def sign(s: Session, who: Principal, data: dict, *, source: str = "api") -> Cont
         raise _already_signed(s, existing)
     if errors:
         raise ValidationFailed(errors)
+    _check_person(s, resident.id)
     now = clock.now()
     rows = _package_rows(cat, codes)
     c = Contract(resident_id=resident.id, team_id=team.id, doctor_id=doctor.id, catalogue_version=cat.version,
@@ -219,6 +247,7 @@ def renew(s: Session, who: Principal, contract_id: int, data: dict, *, expected_
     errors += rules.check_packages(cat, codes, populations)
     if errors:
         raise ValidationFailed(errors)
+    _check_person(s, resident.id)
     _end(s, old, {"status": "renewed"} if old.end_date >= on else {"status": "expired"})
     now = clock.now()
     rows = _package_rows(cat, codes)

@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable
 
 FACTS_CHANGED = "facts.changed"  # payload: resident_ids — conditions, birth date, status (death, moving out)
-SUBSCRIBER_MODULES = ("rhip.programs.hooks",)
+REGISTRATIONS_MERGED = "mpi.merged"  # payload: survivor_id, merged_id — two registrations are one person
+SUBSCRIBER_MODULES = ("rhip.programs.hooks", "rhip.contracts.hooks")
 
 _listeners: dict[str, list[Callable]] = defaultdict(list)
 _loaded = False

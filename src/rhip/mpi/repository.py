@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, exists, func, or_, select, update
@@ -90,6 +91,35 @@ def links_of_residents(s: Session, resident_ids: Iterable[int]) -> dict[int, Mpi
         return {}
     rows = s.scalars(select(MpiLink).where(MpiLink.resident_id.in_(ids)))
     return {r.resident_id: r for r in rows}
+
+
+@dataclass
+class Registration:
+    """A registration's place in the MPI: the person's other registrations; ``replaced_by`` if merged."""
+
+    resident_id: int
+    replaced_by: int | None
+    others: list[int]
+
+
+def registrations_of_same_person(s: Session, resident_ids: Iterable[int]) -> dict[int, Registration]:
+    """For each of these registrations that the MPI knows: its person's *other* registrations (resident ids,
+    ascending) and, if it was merged into another, which. Used by programmes and contracts to act per person."""
+    ids = list(resident_ids)
+    if not ids:
+        return {}
+    mine = aliased(MpiLink)
+    other = aliased(MpiLink)
+    out: dict[int, Registration] = {}
+    for rid, replaced_by, other_id in s.execute(
+            select(mine.resident_id, mine.replaced_by_resident_id, other.resident_id)
+            .outerjoin(other, (other.person_id == mine.person_id) & (other.resident_id != mine.resident_id)
+                       & other.resident_id.is_not(None))
+            .where(mine.resident_id.in_(ids)).order_by(mine.resident_id, other.resident_id)):
+        reg = out.setdefault(rid, Registration(rid, replaced_by, []))
+        if other_id is not None:
+            reg.others.append(other_id)
+    return out
 
 
 def links_of_person(s: Session, person_id: int) -> list[MpiLink]:

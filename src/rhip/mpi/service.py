@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from rhip.kit import clock
+from rhip.kit import clock, events
 from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.mpi import repository as repo
@@ -371,6 +371,8 @@ def merge(s: Session, who: Principal, survivor_id: int, merged_id: int, reason: 
     m = repo.add_merge(s, survivor_resident_id=survivor_id, merged_resident_id=merged_id,
                        previous_person_id=previous, reason=text, merged_by=who.username, merged_at=now)
     audit(s, who, "mpi.merge", resident_ids=[survivor_id, merged_id], detail={"merge": m.id, "reason": text})
+    # programmes and contracts act per person: the merged record's duplicate enrolments and contract end
+    events.publish(s, who, events.REGISTRATIONS_MERGED, survivor_id=survivor_id, merged_id=merged_id)
     return m
 
 

@@ -51,7 +51,7 @@ def forms(who: Who):
 
 @router.get("/programs/enrollments", response_model=list[sc.EnrollmentOut], summary="居民的项目管理记录")
 def list_enrollments(s: DbSession, who: Who, resident_id: int):
-    return [sc.enrollment_out(e) for e in enrol.enrollments_for(s, who, resident_id)]
+    return [sc.enrollment_out(e, resident_id) for e in enrol.enrollments_for(s, who, resident_id)]
 
 
 @router.post("/programs/enrollments", response_model=sc.EnrollmentOut, status_code=201, summary="人工纳入管理")

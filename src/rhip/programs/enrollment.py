@@ -10,7 +10,12 @@ Reconciling one resident (``rules_enrollment.desired_enrollments`` against the s
   treatment completed) is ended on that date when the date has come;
 * an active *automatic* enrolment whose fact is gone (the diagnosis was withdrawn) is ended as
   ``condition_resolved``; manual ones stay until a user or an exit ends them;
-* pregnancy: a delivery recorded later adds the postpartum items.
+* pregnancy: a delivery recorded later adds the postpartum items;
+* per person (``rules_person``): a programme the person already holds through another registration linked by
+  the MPI is not enrolled again on this one, and a registration merged into another gets nothing; each such
+  enrolment not made is reported (``Changes.not_enrolled``, audited) with the registration that holds it.
+When the MPI merges two registrations (:func:`on_merge`), the merged one's enrolments that the person also has
+on another registration end ("merged", 合并) and their open items are cancelled.
 Never commits (callers use ``Database.unit_of_work``).
 """
 
@@ -27,9 +32,11 @@ from sqlalchemy.orm import Session
 from rhip.kit import clock
 from rhip.kit.dialect import bulk_insert, reset_sequence
 from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, ValidationFailed
+from rhip.mpi import repository as mpi_repo
 from rhip.programs import repository as repo
 from rhip.programs.models import END_REASONS, PROGRAM_LABELS, PROGRAMS, Enrollment, ProgramItem
 from rhip.programs.rules_enrollment import ConditionFact, Desired, PersonFacts, desired_enrollments
+from rhip.programs.rules_person import HeldElsewhere, NotEnrolled, per_person
 from rhip.programs.rules_plan import plan, schedule_version
 from rhip.registry import repository as registry_repo
 from rhip.security.service import Principal, audit
@@ -52,6 +59,7 @@ class Changes:
     items: list[dict] = field(default_factory=list)        # item rows for new enrolments (ITEM_COLUMNS less id)
     ended: list[tuple[int, date, str]] = field(default_factory=list)   # (enrollment id, end date, reason)
     extra_items: list[dict] = field(default_factory=list)  # items added to existing enrolments
+    not_enrolled: list[tuple[int, NotEnrolled]] = field(default_factory=list)  # (resident id, why): per person
 
     @property
     def count(self) -> int:
@@ -86,10 +94,21 @@ def reconcile(s: Session, resident_ids: list[int], on: date, *, actor: str, sinc
     existing: dict[int, list[Enrollment]] = defaultdict(list)
     for e in repo.enrollments_of(s, resident_ids):
         existing[e.resident_id].append(e)
+    regs = mpi_repo.registrations_of_same_person(s, list(people))
+    held: dict[int, list[tuple[str, int | None]]] = defaultdict(list)  # registration → active (programme, id)
+    for orid, program, eid in repo.active_programs_of(s, sorted({o for r in regs.values() for o in r.others})):
+        held[orid].append((program, eid))
     now = clock.now()
     ch = Changes()
-    for rid, (person, _village) in people.items():
+    for rid in sorted(people):  # the earlier registration of a person is enrolled first
+        person = people[rid][0]
         desired = desired_enrollments(person, on)
+        reg = regs.get(rid)
+        skip: dict[tuple[str, str | None], NotEnrolled] = {}
+        if reg is not None:
+            elsewhere = [HeldElsewhere(p, o, eid) for o in reg.others for p, eid in held.get(o, ())]
+            _, not_made = per_person(desired, elsewhere, replaced_by=reg.replaced_by)
+            skip = {(n.program, n.source_ref): n for n in not_made}
         mine = existing.get(rid, [])
         keys = {(e.program, e.source_ref) for e in mine}
         wanted = {(d.program, d.source_ref) for d in desired}
@@ -102,7 +121,13 @@ def reconcile(s: Session, resident_ids: list[int], on: date, *, actor: str, sinc
                     continue
                 if any(e.program == d.program and e.status == "active" for e in mine):
                     continue  # already enrolled (manually, or from another fact)
-                ch.created.append(_new_row(rid, d, on, actor, now))
+                if (d.program, d.source_ref) in skip:
+                    ch.not_enrolled.append((rid, skip[(d.program, d.source_ref)]))
+                    continue  # the person is enrolled through another registration
+                row = _new_row(rid, d, on, actor, now)
+                ch.created.append(row)
+                if row["status"] == "active":
+                    held[rid].append((d.program, None))  # a later registration of the person sees it
                 continue
             if current.status == "active" and d.end_date is not None and d.end_date <= on:
                 ch.ended.append((current.id, d.end_date, d.end_reason))
@@ -185,11 +210,16 @@ def recompute(s: Session, who: Principal, resident_ids: list[int], on: date | No
     """Recompute the automatic enrolments of a few residents (called when their facts are written)."""
     on = on or clock.now().date()
     ch = reconcile(s, resident_ids, on, actor=who.username)
-    if ch.count:
+    if ch.count or ch.not_enrolled:
         apply_small(s, ch, on)
         audit(s, who, "program.enrollment.recompute", resident_ids=resident_ids,
-              detail={"created": len(ch.created), "ended": len(ch.ended)})
+              detail={"created": len(ch.created), "ended": len(ch.ended),
+                      "not_enrolled": [_not_enrolled_detail(rid, n) for rid, n in ch.not_enrolled]})
     return ch
+
+
+def _not_enrolled_detail(rid: int, n: NotEnrolled) -> dict:
+    return {"resident": rid, "program": n.program, "via": n.via_resident_id, "code": n.code, "reason": n.reason_zh}
 
 
 def recompute_all(s: Session, who: Principal, on: date, *, since: date | None = None, chunk: int = 5000,
@@ -197,7 +227,7 @@ def recompute_all(s: Session, who: Principal, on: date, *, since: date | None = 
     """The bulk job: every resident's automatic enrolments, set-based (bulk inserts with explicit ids)."""
     next_e, next_i = repo.max_id(s, Enrollment) + 1, repo.max_id(s, ProgramItem) + 1
     through = plan_through(on)
-    stats = {"residents": 0, "created": 0, "ended": 0, "items": 0}
+    stats = {"residents": 0, "created": 0, "ended": 0, "items": 0, "not_enrolled_same_person": 0}
     conn = s.connection()
     for ids in repo.resident_id_chunks(s, chunk):
         ch = reconcile(s, ids, on, actor=who.username, since=since)
@@ -223,6 +253,7 @@ def recompute_all(s: Session, who: Principal, on: date, *, since: date | None = 
         stats["created"] += len(enr_rows)
         stats["ended"] += len(ch.ended)
         stats["items"] += len(item_rows)
+        stats["not_enrolled_same_person"] += len(ch.not_enrolled)
         if progress:
             progress(len(ids))
     reset_sequence(conn, Enrollment.__table__)
@@ -291,6 +322,7 @@ def enroll_manually(s: Session, who: Principal, resident_id: int, program: str, 
         label = PROGRAM_LABELS[program]
         raise Conflict("enrollment.exists", f"该居民已纳入{label[0]}管理", f"the resident is already enrolled in "
                                                                            f"{label[1]}", "program")
+    _check_person_level(s, resident_id, program)
     now = clock.now()
     e = Enrollment(resident_id=resident_id, program=program, status="active", start_date=start, basis="manual",
                    reason_code="manual", reason_text=reason.strip()[:200], source_ref=None, anchor_date=anchor,
@@ -309,6 +341,45 @@ def enroll_manually(s: Session, who: Principal, resident_id: int, program: str, 
     audit(s, who, "program.enrollment.create", resident_ids=[resident_id],
           detail={"id": e.id, "program": program, "basis": "manual"})
     return e
+
+
+def _check_person_level(s: Session, resident_id: int, program: str) -> None:
+    """Refuse a manual enrolment the person already has through another registration (or on a merged one)."""
+    reg = mpi_repo.registrations_of_same_person(s, [resident_id]).get(resident_id)
+    if reg is None:
+        return
+    held = [HeldElsewhere(p, o, eid) for o, p, eid in repo.active_programs_of(s, reg.others)]
+    _, not_made = per_person([Desired(program, date.min, "manual", "", "", "")], held, replaced_by=reg.replaced_by)
+    if not_made:
+        n = not_made[0]
+        raise Conflict(f"enrollment.{n.code}", n.reason_zh, n.reason_en, "resident_id")
+
+
+def on_merge(s: Session, who: Principal, survivor_id: int, merged_id: int, on: date | None = None) -> list[int]:
+    """Registration ``merged_id`` was merged into ``survivor_id`` (one person). Each active enrolment of the
+    merged record in a programme the person also holds on another registration ends today ("merged", 合并) and
+    its open items are cancelled; an enrolment the person has only on the merged record is kept there (ending
+    it would drop the person from the programme). Returns the enrolments ended."""
+    on = on or clock.now().date()
+    reg = mpi_repo.registrations_of_same_person(s, [merged_id]).get(merged_id)
+    others = set(reg.others if reg else ()) | {survivor_id}
+    elsewhere = {p for _o, p, _e in repo.active_programs_of(s, sorted(others - {merged_id}))}
+    ended = []
+    for e in repo.enrollments_of(s, [merged_id]):
+        if e.status != "active" or e.program not in elsewhere:
+            continue
+        e.status, e.end_date, e.end_reason = "ended", max(on, e.start_date), "merged"
+        e.end_note = f"档案合并到{survivor_id}，由该档案继续管理"
+        e.version += 1
+        e.updated_at = clock.now()
+        repo.cancel_open_items(s, e.id)
+        ended.append(e.id)
+    s.flush()
+    repo.refresh_closes_on(s, ended)
+    if ended:
+        audit(s, who, "program.enrollment.merged", resident_ids=[survivor_id, merged_id],
+              detail={"ended": ended, "survivor": survivor_id, "merged": merged_id})
+    return ended
 
 
 def end_enrollment(s: Session, who: Principal, enrollment_id: int, end: date, reason: str,
@@ -339,8 +410,17 @@ def end_enrollment(s: Session, who: Principal, enrollment_id: int, end: date, re
 
 
 def enrollments_for(s: Session, who: Principal, resident_id: int) -> list[Enrollment]:
+    """The resident's enrolments, and the active ones of the person's other registrations (MPI links): care is
+    per person, so those show here too (their ``resident_id`` says which registration holds them)."""
     who.require("program.read")
     _resident(s, who, resident_id, "program.enrollment.read")
     rows = repo.enrollments_of(s, [resident_id])
-    audit(s, who, "program.enrollment.read", resident_ids=[resident_id], detail={"count": len(rows)})
+    reg = mpi_repo.registrations_of_same_person(s, [resident_id]).get(resident_id)
+    seen = [resident_id]
+    if reg is not None and reg.others:  # only registrations the user serves (scope)
+        others = [o for o in reg.others if (r := registry_repo.get_resident(s, o)) is not None
+                  and who.scope.covers(r.village_code)]
+        rows += [e for e in repo.enrollments_of(s, others) if e.status == "active"]
+        seen += others
+    audit(s, who, "program.enrollment.read", resident_ids=seen, detail={"count": len(rows)})
     return rows

@@ -22,7 +22,7 @@ from rhip.kit import clock
 from rhip.kit.dialect import bulk_insert
 from rhip.programs import repository as repo
 from rhip.programs.models import ProgramFact
-from rhip.programs.rules_visits import CHRONIC, latest_control_status, managed_per_spec
+from rhip.programs.rules_visits import CHRONIC, as_visit, latest_control_status, managed_per_spec
 
 COLUMNS = ("resident_id", "program", "year", "enrollment_id", "village_code", "managed", "followups",
            "managed_per_spec", "latest_control_status", "latest_visit_date", "refreshed_at")
@@ -37,11 +37,19 @@ def _rows(s: Session, year: int, until: date, enrollments: list[tuple]) -> list[
     due: dict[int, list[bool]] = defaultdict(list)
     for eid, done in repo.items_due_in_year(s, year, until, ids):
         due[eid].append(bool(done))
-    now = clock.now()
+    return fact_rows(year, until, enrollments, visits, due, clock.now())
+
+
+def fact_rows(year: int, until: date, enrollments: list[tuple], visits: dict[int, list[dict]],
+              due: dict[int, list[bool]], now) -> list[tuple]:
+    """The fact rows (``COLUMNS``) of ``enrollments`` (id, resident, programme, village — those active in
+    ``year``) from their follow-ups in the year (``visits``: dicts with date, kind, face_to_face,
+    control_status; or ``rules_visits.Visit``) and whether each main item whose window closed in the year by ``until`` was done (``due``).
+    Pure: the bulk job above and the synthetic county's workers (``synth.programs``) share it."""
     ref = min(until, date(year, 12, 31))
     best: dict[tuple[int, str], tuple] = {}
     for eid, rid, program, village in enrollments:
-        vs = visits.get(eid, [])
+        vs = [as_visit(v) for v in visits.get(eid, ())]  # converted once for the rules below
         if program in CHRONIC:
             per_spec = managed_per_spec(program, vs, on=ref)
         elif program == "elderly":
@@ -50,7 +58,7 @@ def _rows(s: Session, year: int, until: date, enrollments: list[tuple]) -> list[
             per_spec = bool(due.get(eid)) and all(due[eid])
         control = latest_control_status(vs)
         row = (rid, program, year, eid, village, True, len(vs), per_spec, control.value if control else None,
-               max((v["date"] for v in vs), default=None), now)
+               max((v.date for v in vs), default=None), now)
         key = (rid, program)
         # two enrolments of one programme in a year (two pregnancies): keep the one with more follow-ups
         if key not in best or (row[6], row[3]) > (best[key][6], best[key][3]):

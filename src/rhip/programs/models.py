@@ -34,7 +34,8 @@ END_REASONS = {"death": ("死亡", "death"), "moved_out": ("迁出", "moved out"
                "age_limit": ("超出年龄范围", "age limit reached"),
                "treatment_completed": ("疗程结束", "treatment completed"),
                "condition_resolved": ("诊断不再成立", "diagnosis no longer active"),
-               "manual": ("人工结案", "closed by a user")}
+               "manual": ("人工结案", "closed by a user"),
+               "merged": ("合并", "registration merged into another of the same person")}
 ITEM_STATUSES = ("scheduled", "done", "cancelled")
 
 

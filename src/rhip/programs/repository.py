@@ -348,6 +348,23 @@ def cancel_items_after(s: Session, enrollment_id: int, end: date) -> None:
                                         ProgramItem.window_start > end).values(status="cancelled"))
 
 
+def cancel_open_items(s: Session, enrollment_id: int) -> int:
+    """Cancel every item still scheduled (a merged duplicate's enrolment: the person's other one carries on)."""
+    return s.execute(update(ProgramItem).where(ProgramItem.enrollment_id == enrollment_id,
+                                               ProgramItem.status == "scheduled")
+                     .values(status="cancelled")).rowcount
+
+
+def active_programs_of(s: Session, resident_ids: Iterable[int]) -> list[tuple[int, str, int]]:
+    """(resident id, programme, enrolment id) of the active enrolments of these residents."""
+    ids = list(resident_ids)
+    if not ids:
+        return []
+    return list(s.execute(select(Enrollment.resident_id, Enrollment.program, Enrollment.id)
+                          .where(Enrollment.resident_id.in_(ids), Enrollment.status == "active")
+                          .order_by(Enrollment.resident_id, Enrollment.id)))
+
+
 def select_active_periodic():
     return select(Enrollment).where(Enrollment.status == "active",
                                     Enrollment.program.in_(("hypertension", "diabetes", "smi", "elderly")))

@@ -80,6 +80,8 @@ def _coerce(record: Any, cls: type) -> Any:
 
 def danger_sign_codes(schedule: Schedule, signs: Iterable[str]) -> tuple[str, ...]:
     """Normalise danger signs (codes or Chinese labels) to codes; unknown signs raise ``ValueError``."""
+    if not signs:
+        return ()
     table = schedule.params.get("danger_signs", [])
     by_key = {s["code"]: s["code"] for s in table} | {s["zh"]: s["code"] for s in table}
     out = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from rhip.programs.rules_common import add_months, load_json, load_schedule, param
@@ -66,7 +67,9 @@ class Desired:
     end_reason: str | None = None
 
 
+@cache
 def enrollment_rules(on: date) -> Mapping[str, Any]:
+    """The rules in force on ``on`` (cached per date; treat as read-only)."""
     doc = load_json("enrollment.json")
     versions = sorted(doc["versions"], key=lambda v: v["effective_from"])
     chosen = [v for v in versions if date.fromisoformat(v["effective_from"]) <= on] or versions[:1]
@@ -78,8 +81,12 @@ def _years_later(d: date, years: int) -> date:
 
 
 def _matches(code: str, prefixes: Iterable[str]) -> bool:
-    c = code.replace(".", "").upper()
-    return any(c.startswith(p.replace(".", "").upper()) for p in prefixes)
+    return code.replace(".", "").upper().startswith(_normalised(tuple(prefixes)))
+
+
+@cache
+def _normalised(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.replace(".", "").upper() for p in prefixes)
 
 
 def _exit(person: PersonFacts) -> tuple[date | None, str | None]:
@@ -115,8 +122,9 @@ def desired_enrollments(person: PersonFacts, on: date) -> list[Desired]:
         out.append(Desired(**{**d.__dict__, "end_date": end_date, "end_reason": end_reason}))
 
     live = [c for c in person.conditions if (c.clinical_status or None) in ACTIVE_CONDITION and c.when]
-    for program, zh, en in (("hypertension", "高血压", "hypertension"), ("diabetes", "2型糖尿病", "type 2 diabetes"),
-                            ("smi", "严重精神障碍", "severe mental illness")):
+    chronic = (("hypertension", "高血压", "hypertension"), ("diabetes", "2型糖尿病", "type 2 diabetes"),
+               ("smi", "严重精神障碍", "severe mental illness"))
+    for program, zh, en in chronic if live else ():  # most people have no condition: skip the sorting
         rule = rules[program]
         found = sorted((c for c in live if _matches(c.code, rule["condition_prefixes"])), key=lambda c: c.when)
         if not found:
@@ -141,9 +149,12 @@ def desired_enrollments(person: PersonFacts, on: date) -> list[Desired]:
                 "Patient#birthDate", anchor_date=birth), (_years_later(birth, limit), "age_limit"))
     # pregnancy: each registered pregnancy is its own enrolment
     rule = rules["pregnancy"]
-    deliveries = sorted(c.when for c in person.conditions if c.when and _matches(c.code, rule["delivery_prefixes"]))
-    for c in sorted((c for c in person.conditions if c.when and _matches(c.code, rule["condition_prefixes"])),
-                    key=lambda c: c.when):
+    conditions = person.conditions
+    deliveries = sorted(c.when for c in conditions if c.when and _matches(c.code, rule["delivery_prefixes"])) \
+        if conditions else []
+    pregnancies = sorted((c for c in conditions if c.when and _matches(c.code, rule["condition_prefixes"])),
+                         key=lambda c: c.when) if conditions else []
+    for c in pregnancies:
         lmp = c.when
         delivery = next((d for d in deliveries if lmp < d <= lmp + timedelta(weeks=rule["end_weeks_without_delivery"])),
                         None)
@@ -154,6 +165,8 @@ def desired_enrollments(person: PersonFacts, on: date) -> list[Desired]:
                     f"pregnancy registered (LMP {lmp.isoformat()})", f"Condition/{c.id}", anchor_date=lmp,
                     facts=facts), (end, "pregnancy_ended"))
     # tuberculosis: the CDC notice
+    if not live:
+        return out  # (as the loop below would)
     rule = rules["tb"]
     tb = load_schedule("tb", on)
     for c in sorted((c for c in live if _matches(c.code, rule["condition_prefixes"])), key=lambda c: c.when)[:1]:

@@ -50,6 +50,14 @@ class _Visit:
     control_status: Any = None
 
 
+Visit = _Visit  # a visit as the rules read it: pass these (see ``as_visit``) to skip the conversion per call
+
+
+def as_visit(v: Any) -> _Visit:
+    """Any accepted form of a visit (see the module docstring) as a :data:`Visit`."""
+    return _visit(v)
+
+
 def _visit(v: Any) -> _Visit:
     if isinstance(v, _Visit):
         return v

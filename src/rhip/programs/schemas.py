@@ -43,14 +43,15 @@ class EnrollmentOut(BaseModel):
     end_date: date | None
     end_reason: str | None
     end_note: str | None
+    linked: bool = False  # held by another registration of the same person (MPI), not the one asked for
 
 
-def enrollment_out(e: Enrollment) -> EnrollmentOut:
+def enrollment_out(e: Enrollment, asked_for: int | None = None) -> EnrollmentOut:
     return EnrollmentOut(id=e.id, resident_id=e.resident_id, program=e.program, program_name=PROGRAM_LABELS[e.program][0],
                          status=e.status, start_date=e.start_date, basis=e.basis, reason_code=e.reason_code,
                          reason_text=e.reason_text, source_ref=e.source_ref, anchor_date=e.anchor_date,
                          schedule_version=e.schedule_version, end_date=e.end_date, end_reason=e.end_reason,
-                         end_note=e.end_note)
+                         end_note=e.end_note, linked=asked_for is not None and e.resident_id != asked_for)
 
 
 class FollowUpIn(BaseModel):

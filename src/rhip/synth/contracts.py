@@ -2,8 +2,10 @@
 
 Key populations are classified with the platform's own rules (``contracts.rules.classify``) from the
 registry and the clinical history, as of the reference date (1 July of the profile's year, as for the
-clinical stage). Signing follows what counties report: about nine in ten key-population residents and
-about six in ten others among usual residents, few of those working away; contracts follow the yearly
+clinical stage). Signing follows what counties report: about two thirds of living usual residents, and about
+nine in ten of those in a key population (the stage's stats print both rates), few of those working away;
+a person signs once: a second registration of someone (linked to the same person by the MPI stage) signs
+nothing — the person's contract is on the first registration; contracts follow the yearly
 signing campaign (terms start in the first months of the year and are renewed from one year to the next,
 up to three years back); some lapse (expired), a few are ended at the resident's request, by death or by
 moving away (terminated), and about one in a hundred signers moved here from another township and were
@@ -23,12 +25,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import aliased
 
 from rhip.contracts import rules
 from rhip.contracts.models import ClassificationRun, Contract, ContractPackage, KeyPopulation
 from rhip.kit.db import Database
 from rhip.kit.dialect import load_staged, reset_sequence
 from rhip.kit.staging import StagingWriter
+from rhip.mpi.models import MpiLink
 from rhip.records.models import Condition, Encounter
 from rhip.registry.models import Organization, PractitionerOrg, Resident, Team, TeamMember, TeamVillage
 from rhip.synth.clinical import ENCOUNTER_COLS, SOURCE
@@ -44,8 +48,8 @@ STAGED = {"contract": CONTRACT_COLS, "contract_package": PACKAGE_COLS, "key_popu
           "encounter": ENCOUNTER_COLS}
 TABLES = (Contract.__table__, ContractPackage.__table__, KeyPopulation.__table__)
 
-SIGN_KEY = 0.95  # key-population usual residents who sign
-SIGN_OTHER = 0.60  # other usual residents
+SIGN_KEY = 0.90  # key-population usual residents who sign
+SIGN_OTHER = 0.46  # other usual residents (≈ 2/3 of all usual residents sign, with the key populations)
 SIGN_AWAY = 0.10  # registered here but living elsewhere
 RENEW = 0.85  # a signer renews the next year
 LAPSED = 0.25  # of those not signed now: had a contract that lapsed
@@ -64,9 +68,13 @@ CHUNK = 5000
 class ContractStats:
     residents: int = 0
     key_residents: int = 0
-    usual_alive: int = 0
-    signed_now: int = 0
+    usual_alive: int = 0        # living usual residents (persons: second registrations not counted)
+    signed_now: int = 0         # contracts in force on the reference date (any resident)
     key_signed_now: int = 0
+    usual_signed: int = 0       # living usual residents with a contract in force
+    key_usual_alive: int = 0    # living usual residents in a key population
+    key_usual_signed: int = 0
+    second_registrations: int = 0  # registrations of a person who has an earlier one (no contract of their own)
     contracts: int = 0
     renewed: int = 0
     expired: int = 0
@@ -154,7 +162,7 @@ class Generator:
         self.village = ""
 
     def resident(self, rid: int, facts: rules.ResidentFacts, village: str, usual_local: bool,
-                 status_date: date | None) -> None:
+                 status_date: date | None, second: bool = False) -> None:
         st = self.stats
         st.residents += 1
         self.term = 0
@@ -165,15 +173,19 @@ class Generator:
         populations = {m.population for m in members}
         key = bool(populations)
         st.key_residents += key
+        if second:  # one contract per person: the person signs (or not) on the first registration
+            st.second_registrations += 1
+            return
+        alive = facts.status == "alive"
+        if alive and usual_local:
+            st.usual_alive += 1
+            st.key_usual_alive += key
         team = self.tm.by_village.get(village)
         doctor = self.tm.doctor.get(village)
         self.village = village
         if team is None or doctor is None:
             return
         rng = _rng(self.seed, rid)
-        alive = facts.status == "alive"
-        if alive and usual_local:
-            st.usual_alive += 1
         p = (SIGN_KEY if key else SIGN_OTHER) if usual_local else SIGN_AWAY
         codes = ["basic"] + sorted({PACKAGE_OF[x] for x in populations if x in PACKAGE_OF})
         if not alive:
@@ -190,6 +202,9 @@ class Generator:
         if rng.random() < p:
             st.signed_now += 1
             st.key_signed_now += key
+            if usual_local:
+                st.usual_signed += 1
+                st.key_usual_signed += key
             back = 0
             while back < 3 and rng.random() < RENEW:
                 back += 1
@@ -298,7 +313,7 @@ class Generator:
             self.stats.home_visits += 1
 
 
-def _chunk_rows(db: Database, last: int) -> tuple[list[tuple], dict[int, list[tuple]]]:
+def _chunk_rows(db: Database, last: int) -> tuple[list[tuple], dict[int, list[tuple]], set[int]]:
     cols = (Resident.id, Resident.birth_date, Resident.sex, Resident.status, Resident.status_date,
             Resident.disability, Resident.poverty_registered, Resident.fp_special_family, Resident.village_code,
             Resident.usual_local)
@@ -312,10 +327,21 @@ def _chunk_rows(db: Database, last: int) -> tuple[list[tuple], dict[int, list[tu
                            Condition.clinical_status, Condition.verification_status)
                     .where(Condition.resident_id >= rows[0][0], Condition.resident_id <= rows[-1][0])):
                 conds.setdefault(rid, []).append(tuple(rest))
-    return rows, conds
+    return rows, conds, (_second_registrations(db, rows[0][0], rows[-1][0]) if rows else set())
 
 
-def generate(gen: Generator, rows: list[tuple], conds: dict[int, list[tuple]]) -> None:
+def _second_registrations(db: Database, lo: int, hi: int) -> set[int]:
+    """Registrations in ``lo..hi`` whose MPI person has a registration with a lower id (the first one)."""
+    other = aliased(MpiLink)
+    with db.read_only() as s:
+        return set(s.scalars(select(MpiLink.resident_id).distinct()
+                             .join(other, (other.person_id == MpiLink.person_id)
+                                   & (other.resident_id < MpiLink.resident_id))
+                             .where(MpiLink.resident_id >= lo, MpiLink.resident_id <= hi)))
+
+
+def generate(gen: Generator, rows: list[tuple], conds: dict[int, list[tuple]], second: set[int] = frozenset()
+             ) -> None:
     ref = gen.ref
     for rid, birth, sex, status, status_date, disability, poor, fp, village, usual in rows:
         # the reference date is the generator's "today": someone who dies after it is alive then
@@ -323,7 +349,7 @@ def generate(gen: Generator, rows: list[tuple], conds: dict[int, list[tuple]]) -
         facts = rules.ResidentFacts(birth, sex, "alive" if gone_later else status, disability, bool(poor), bool(fp),
                                     tuple(rules.ConditionFact(code, onset or recorded, clinical, verification)
                                           for code, onset, recorded, clinical, verification in conds.get(rid, ())))
-        gen.resident(rid, facts, village, bool(usual), None if gone_later else status_date)
+        gen.resident(rid, facts, village, bool(usual), None if gone_later else status_date, rid in second)
 
 
 def work(tasks, results, seed: int, ref: date, tm: Teams, dialect: str, path) -> None:
@@ -337,8 +363,8 @@ def work(tasks, results, seed: int, ref: date, tm: Teams, dialect: str, path) ->
         stats = ContractStats()
         gen = Generator(seed, ref, tm, stats)
         while (task := tasks.get()) is not None:
-            rows, conds = task
-            generate(gen, rows, conds)
+            rows, conds, second = task
+            generate(gen, rows, conds, second)
             for table, attr in (("contract", "contracts"), ("contract_package", "packages"),
                                 ("key_population", "keys"), ("encounter", "encounters")):
                 writer.write(table, getattr(gen, attr))  # values are already text, numbers or None
@@ -368,11 +394,11 @@ def stage(db: Database, profile: Profile, seed: int, workdir: Path, progress=Non
     def chunks():
         last = -1
         while True:
-            rows, conds = _chunk_rows(db, last)
+            rows, conds, second = _chunk_rows(db, last)
             if not rows:
                 return
             last = rows[-1][0]
-            yield rows, conds
+            yield rows, conds, second
 
     run_workers(work, lambda i: (seed, ref, tm, db.dialect, paths[i]), chunks(), name="contracts", on_done=add,
                 progress=progress)
@@ -394,6 +420,12 @@ def load(conn: Connection, staged: StagedContracts) -> int:
 def stats_dict(staged: StagedContracts) -> dict:
     st = staged.stats
     d = asdict(st)
-    d["signing_rate"] = round(st.signed_now / st.usual_alive, 3) if st.usual_alive else None
-    d["key_signing_rate"] = round(st.key_signed_now / st.key_residents, 3) if st.key_residents else None
+    d.update(signing_rates(st))
     return d
+
+
+def signing_rates(st: ContractStats) -> dict:
+    """签约率 and 重点人群签约率 of the generated county: contracts in force on the reference date among living
+    usual residents (persons), and among those of them in a key population."""
+    return {"signing_rate": round(st.usual_signed / st.usual_alive, 3) if st.usual_alive else None,
+            "key_signing_rate": round(st.key_usual_signed / st.key_usual_alive, 3) if st.key_usual_alive else None}

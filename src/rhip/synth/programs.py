@@ -30,6 +30,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from rhip.kit import clock
+from rhip.programs.facts import COLUMNS as FACT_COLS
+from rhip.programs.facts import fact_rows
 from rhip.programs.rules_chronic import (
     DiabetesFollowUp, HypertensionFollowUp, assess_smi, classify_diabetes, classify_hypertension,
 )
@@ -37,6 +40,7 @@ from rhip.programs.rules_common import age_on, load_schedule
 from rhip.programs.rules_enrollment import ConditionFact, PersonFacts, desired_enrollments
 from rhip.programs.rules_maternal import assess_pregnancy_risk
 from rhip.programs.rules_plan import match_item, plan, recheck_item, schedule_version
+from rhip.programs.rules_visits import Visit
 
 ID_BASE = 1 << 44
 HISTORY_END = (11, 20)      # month, day of the profile's year: follow-ups are generated up to this date
@@ -73,7 +77,7 @@ OBSERVATION_COLS = ("id", "resident_id", "org_id", "practitioner_id", "source_sy
 COMPONENT_COLS = ("observation_id", "seq", "code_system", "code", "display", "value", "unit")
 STAGED = {"condition": CONDITION_COLS, "program_enrollment": ENROLLMENT_COLS, "program_item": ITEM_COLS,
           "program_followup": FOLLOWUP_COLS, "encounter": ENCOUNTER_COLS, "observation": OBSERVATION_COLS,
-          "observation_component": COMPONENT_COLS}
+          "observation_component": COMPONENT_COLS, "program_fact": FACT_COLS}
 
 
 @dataclass(frozen=True)
@@ -117,19 +121,21 @@ class Rows:
     encounter: list = field(default_factory=list)
     observation: list = field(default_factory=list)
     observation_component: list = field(default_factory=list)
+    program_fact: list = field(default_factory=list)
 
 
-@dataclass
 class Item:
-    id: int
-    kind: str
-    name_zh: str
-    service: str
-    due_date: date
-    window_start: date
-    window_end: date
-    done_on: date | None = None
-    followup_id: int | None = None
+    """A planned item of one enrolment (a plain slotted class: ≈ 250k are made per 20k residents)."""
+
+    __slots__ = ("done_on", "due_date", "followup_id", "id", "kind", "name_zh", "service", "window_end",
+                 "window_start")
+
+    def __init__(self, id: int, kind: str, name_zh: str, service: str, due_date: date, window_start: date,
+                 window_end: date):
+        self.id, self.kind, self.name_zh, self.service, self.due_date = id, kind, name_zh, service, due_date
+        self.window_start, self.window_end = window_start, window_end
+        self.done_on: date | None = None
+        self.followup_id: int | None = None
 
 
 def rng_for(seed: int, rid: int) -> random.Random:
@@ -175,6 +181,7 @@ def generate(seed: int, w: Window, people: list[tuple], fac, rows: Rows, stats: 
     [conditions (id, code, onset, recorded, clinical status)], [visits (encounter id, date, kind, org,
     practitioner, sbp, dbp, glucose)])."""
     created = f"{w.start.isoformat()} 08:00:00"
+    enrolled: list[tuple] = []  # what the indicator facts need of each enrolment (see _facts)
     for rid, birth, sex, village, status, status_date, usual_local, conds, visits in people:
         rng = rng_for(seed, rid)
         clinic = fac.village_clinic.get(village)
@@ -192,11 +199,36 @@ def generate(seed: int, w: Window, people: list[tuple], fac, rows: Rows, stats: 
                 schedule_version(d.program, d.anchor_date if d.program == "child" else d.start_date),
                 d.end_date if ended else None, d.end_reason if ended else None, None, "synth", 1, created, created))
             stats.enrollments += 1
-            _history(rng, seed, w, rid, birth, eid, d, usual_local, visits, clinic, centre, fac, created, rows, stats)
+            fvisits, fdue = _history(rng, seed, w, rid, birth, eid, d, usual_local, visits, clinic, centre, fac,
+                                     created, rows, stats)
+            enrolled.append((eid, rid, d.program, village, d.start_date, d.end_date if ended else None, fvisits, fdue))
+    rows.program_fact += _facts(w, enrolled, clock.now())
+
+
+def _facts(w: Window, enrolled: list[tuple], now: datetime) -> list[tuple]:
+    """The indicator facts (``program_fact``) of each year of the window, with the platform's own
+    ``programs.facts.fact_rows`` over what was just generated — the rows ``programs.facts.refresh`` would
+    compute from the database (same enrolments in the year, follow-ups in the year, main items whose window
+    closed in the year by the window's end)."""
+    out: list[tuple] = []
+    for year in range(w.start.year, w.end.year + 1):
+        jan1, dec31 = date(year, 1, 1), date(year, 12, 31)
+        last = min(w.end, dec31)
+        active, visits, due = [], {}, {}
+        for eid, rid, program, village, start, end, fvisits, fdue in enrolled:
+            if start > dec31 or (end is not None and end < jan1):
+                continue
+            active.append((eid, rid, program, village))
+            visits[eid] = [v for v in fvisits if jan1 <= v.date <= dec31]
+            due[eid] = [done for window_end, done in fdue if jan1 <= window_end <= last]
+        out += fact_rows(year, w.end, active, visits, due, now)
+    return out
 
 
 def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clinic, centre, fac, created, rows,
-             stats) -> None:
+             stats) -> tuple[list[Visit], list[tuple]]:
+    """Schedule and follow-ups of one enrolment; returns its follow-ups and main items (window end, done?)
+    as the indicator facts read them."""
     program = d.program
     through = date(w.end.year + 1, 12, 31)
     planned = _plan(program, d.anchor_date, d.facts, d.start_date, d.end_date, through, w.start)
@@ -208,19 +240,25 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
     base_p = ADHERENCE[program] * (1 if usual_local else AWAY_ADHERENCE / ADHERENCE[program])
     # (date, order, kind, existing visit or None)
     queue: list[tuple] = []
+    rand = rng.random
+    start, first = d.start_date, max(d.start_date, w.start)  # the platform's history starts at w.start
+    # w.covers(program, day), inlined: the clinical stage's window, for chronic programmes only
+    cov_from, cov_to = (w.covered_from, w.covered_to) if program in ("hypertension", "diabetes") else (None, None)
+    late = program in ("child", "pregnancy", "tb")
+    tcm_p = ADHERENCE["elderly.tcm"]
     for it in items:
-        if w.covers(program, it.window_start) or it.window_start > last_day or it.window_end < d.start_date:
+        ws, we = it.window_start, it.window_end
+        if (cov_from is not None and cov_from <= ws < cov_to) or ws > last_day or we < start:
             continue
-        p = ADHERENCE["elderly.tcm"] if it.kind == "elderly.tcm" else base_p
-        if rng.random() >= p:
+        if rand() >= (tcm_p if it.kind == "elderly.tcm" else base_p):
             continue
-        lo = max(it.window_start, d.start_date, w.start)  # the platform's history starts at w.start
-        if lo > it.window_end:
+        lo = ws if ws > first else first
+        if lo > we:
             continue
-        day = lo + timedelta(days=int(rng.random() * ((it.window_end - lo).days + 1)))
-        if program in ("child", "pregnancy", "tb") and rng.random() < LATE_SHARE:
-            day = it.window_end + timedelta(days=1 + int(rng.random() * 25))
-        if day <= last_day and not w.covers(program, day):
+        day = lo + timedelta(days=int(rand() * ((we - lo).days + 1)))
+        if late and rand() < LATE_SHARE:
+            day = we + timedelta(days=1 + int(rand() * 25))
+        if day <= last_day and not (cov_from is not None and cov_from <= day < cov_to):
             heapq.heappush(queue, (day, len(queue), it.kind, None))
     for v in visits:
         if v[2] == "followup" and d.start_date <= v[1] <= last_day and w.covers(program, v[1]):
@@ -231,12 +269,13 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
     previous = None
     risk = 0 if rng.random() < 0.6 else 1 + int(rng.random() * 2)
     seen: set[date] = set()
+    fvisits: list[Visit] = []
+    open_items = list(items)  # in item order; done ones are removed, rechecks appended (as match_item sees them)
     while queue and next_fu < 64:
         day, _, kind, existing = heapq.heappop(queue)
         if day in seen:
             continue  # one follow-up a day
         seen.add(day)
-        open_items = [i for i in items if i.done_on is None]
         chosen = match_item(open_items, day, kind)
         if kind and not chosen and program not in ("hypertension", "diabetes", "smi"):
             continue
@@ -244,7 +283,7 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
         next_fu += 1
         age = age_on(birth, day)
         form: dict = {"way": "home" if kind in HOME_VISITS else "clinic"}
-        decision = {"control_status": None, "next_step": None, "next_visit_due": None, "reasons": [],
+        decision = {"control_status": None, "next_step": None, "next_visit_due": None, "reasons": (),
                     "risk_grade": None, "risk_colour": None}
         if existing is not None:
             enc_id, org, doc = existing[0], existing[3], existing[4]
@@ -282,13 +321,13 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
             form["risk_grade"] = risk
             decision.update(risk_grade=risk, next_step=s.next_step.value, next_visit_due=s.next_visit_due,
                             control_status="controlled" if s.stability == "stable" else "uncontrolled",
-                            reasons=[r.__dict__ for r in s.reasons])
+                            reasons=s.reasons)
             a = None
         else:
             a = None
         if a is not None:
             decision.update(control_status=a.control_status.value, next_step=a.next_step.value,
-                            next_visit_due=a.next_visit_due, reasons=[r.__dict__ for r in a.reasons])
+                            next_visit_due=a.next_visit_due, reasons=a.reasons)
             previous = a.control_status.value
             stats.uncontrolled += a.control_status.value == "uncontrolled"
             form["adherence"] = "regular" if rng.random() < 0.8 else "intermittent"
@@ -303,21 +342,27 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
         adjusted = 1.2 if decision["next_step"] not in (None, "routine") else max(0.0, adjusted - 0.3)
         for it in chosen:
             it.done_on, it.followup_id = day, fid
+        if chosen:
+            open_items = [i for i in open_items if i.done_on is None]
         start = datetime(day.year, day.month, day.day, 8 + int(rng.random() * 9), int(rng.random() * 60))
+        start_text = start.isoformat(sep=" ")
         if existing is None:
-            _encounter(rows, enc_id, rid, org, doc, start, kind, program, form, created)
+            _encounter(rows, enc_id, rid, org, doc, start, start_text, program, form, created)
             stats.encounters += 1
         rows.program_followup.append((
             fid, eid, rid, program, enc_id, day, chosen[0].kind if chosen else None, True,
             decision["control_status"], decision["next_step"], decision["next_visit_due"], decision["risk_grade"],
-            decision["risk_colour"], json.dumps(decision["reasons"], ensure_ascii=False),
-            json.dumps(form, ensure_ascii=False), org, doc, "synth", start.isoformat(sep=" ")))
+            decision["risk_colour"], _reasons_json(decision["reasons"]),
+            _form_json(form), org, doc, "synth", start_text))
         stats.followups += 1
+        fvisits.append(Visit(day, chosen[0].kind if chosen else None, True, decision["control_status"]))
         if decision["next_step"] and next_item < 64:
             extra = recheck_item(program, day, decision["next_step"], decision["next_visit_due"])
             if extra is not None:
-                items.append(Item(eid * 64 + next_item, extra.kind, extra.name_zh, extra.service, extra.due_date,
-                                  extra.window_start, extra.window_end))
+                it = Item(eid * 64 + next_item, extra.kind, extra.name_zh, extra.service, extra.due_date,
+                          extra.window_start, extra.window_end)
+                items.append(it)
+                open_items.append(it)
                 next_item += 1
                 back = day + timedelta(days=4 + int(rng.random() * 10))
                 if existing is None and back <= last_day and not w.covers(program, back) \
@@ -329,6 +374,26 @@ def _history(rng, seed, w: Window, rid, birth, eid, d, usual_local, visits, clin
                                   ("cancelled" if d.end_date and it.window_start > d.end_date else "scheduled"),
                                   it.done_on, it.followup_id))
         stats.items += 1
+    return fvisits, [(it.window_end, it.done_on is not None) for it in items if it.service == "visit"]
+
+
+_REASONS_JSON: dict[tuple, str] = {}
+
+
+def _reasons_json(reasons: tuple) -> str:
+    """``json.dumps([r.__dict__ …], ensure_ascii=False)``, remembered per tuple of reasons (few distinct ones)."""
+    got = _REASONS_JSON.get(reasons)
+    if got is None:
+        if len(_REASONS_JSON) > 100_000:
+            _REASONS_JSON.clear()
+        got = _REASONS_JSON[reasons] = json.dumps([r.__dict__ for r in reasons], ensure_ascii=False)
+    return got
+
+
+def _form_json(form: dict) -> str:
+    """``json.dumps(form)`` for the forms built here: identifier keys, ASCII word, int or float values (the
+    same text: json writes ints and floats with their repr)."""
+    return "{" + ", ".join([f'"{k}": "{v}"' if v.__class__ is str else f'"{k}": {v!r}' for k, v in form.items()]) + "}"
 
 
 _PLANS: dict[tuple, list] = {}
@@ -357,12 +422,12 @@ def _plan(program: str, anchor, facts, start: date, end, through: date, plan_fro
     return got
 
 
-def _encounter(rows: Rows, enc_id: int, rid: int, org, doc, start: datetime, kind, program: str, form: dict,
-               created: str) -> None:
+def _encounter(rows: Rows, enc_id: int, rid: int, org, doc, start: datetime, start_text: str, program: str,
+               form: dict, created: str) -> None:
     enc_kind = "home_visit" if form.get("way") == "home" else "followup"
     end = start + timedelta(minutes=15 + (enc_id % 20))
     rows.encounter.append((enc_id, rid, org, doc, SOURCE, f"PE{enc_id - ID_BASE}", 1, created, created, enc_kind,
-                           "finished", start.isoformat(sep=" "), end.isoformat(sep=" "), REASON[program]))
+                           "finished", start_text, end.isoformat(sep=" "), REASON[program]))
     when = (start + timedelta(minutes=5)).isoformat(sep=" ")
     j = 0
 

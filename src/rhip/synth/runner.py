@@ -85,7 +85,7 @@ LOADED_TABLES = ("division", "organization", "practitioner", "practitioner_org",
                  "observation_component", "immunization", "allergy_intolerance", "medication_request",
                  "medication_statement", "diagnostic_report", "diagnostic_report_result", "document_reference",
                  "mpi_link", "mpi_review", "program_enrollment", "program_item",
-                 "program_followup", "contract", "contract_package",
+                 "program_followup", "program_fact", "contract", "contract_package",
                  "key_population")
 
 def _clinical_prepare(db: Database, profile: Profile, seed: int, workdir: Path, progress: Progress | None):
@@ -122,8 +122,8 @@ def _programs_load(conn: Connection, profile: Profile, seed: int, staged, progre
     with _bulk_load(conn, list(programs_stage.TABLES)):
         rows = programs_stage.load(conn, staged)
     staged.timings["load_and_index_s"] = round(time.perf_counter() - t0, 1)
+    programs_stage.refresh_closing_dates(conn, staged)
     analyze(conn)
-    rows += programs_stage.refresh_facts(conn, staged)
     return rows, asdict(staged.stats) | staged.timings
 
 
@@ -216,7 +216,7 @@ def run(db: Database, profile: Profile, seed: int, *, stages: list[str] | None =
         for needed in {"people": ("structure",), "clinical": ("structure", "people"),
                        "mpi": ("structure", "people"),
                        "programs": ("structure", "people", "clinical"),
-                       "contracts": ("structure", "people", "clinical")}.get(name, ()):
+                       "contracts": ("structure", "people", "clinical", "mpi")}.get(name, ()):
             if needed not in done and needed not in wanted:
                 raise SynthError(f"stage {name} needs stage {needed} first")
         if name == "structure" and _has_registry_data(db):
