@@ -11,8 +11,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import Response
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 
-from rhip.fhir import service, versions
+from rhip.fhir import integrity, service, versions
 from rhip.fhir.bundle import process as process_bundle
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcome
 from rhip.fhir.mappers import RECORD_MAPPERS
@@ -262,3 +263,11 @@ def mount_fhir(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
     async def _fhir_error(request: Request, exc: FhirError):
         return render_error(request, exc)
+
+    @app.exception_handler(IntegrityError)
+    async def _refused_write(request: Request, exc: IntegrityError):
+        """A write the database refused after the checks passed (a race): 409 under /fhir, else as any error."""
+        parts = request.url.path.split("/")
+        if parts[1:2] != ["fhir"]:
+            return await app.exception_handlers[Exception](request, exc)
+        return render_error(request, integrity.refused(exc, parts[2] if len(parts) > 2 else None))
