@@ -41,10 +41,10 @@ def test_capability_statement_lists_exactly_what_works(client):
                               "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "DiagnosticReport",
                               "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location",
                               "EpisodeOfCare", "CarePlan", "CareTeam"}
-    assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "vread", "history-instance",
-                                                                         "search-type", "create", "update"}
-    assert {i["code"] for i in resources["Encounter"]["interaction"]} == {"read", "vread", "history-instance",
-                                                                           "search-type", "create", "update", "delete"}
+    assert {i["code"] for i in resources["Patient"]["interaction"]} == {
+        "read", "vread", "history-instance", "history-type", "search-type", "create", "update"}
+    assert {i["code"] for i in resources["Encounter"]["interaction"]} == {
+        "read", "vread", "history-instance", "history-type", "search-type", "create", "update", "delete"}
     assert all(resources[t]["conditionalUpdate"] and resources[t]["conditionalCreate"] and resources[t]["readHistory"]
                for t in ("Patient", "Observation", "DocumentReference"))
     assert {i["code"] for i in resources["Organization"]["interaction"]} == {"read", "search-type"}

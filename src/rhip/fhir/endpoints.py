@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rhip.fhir import integrity, service, versions
 from rhip.fhir.bundle import process as process_bundle
+from rhip.fhir.type_history import type_history as history_of_type
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcome
 from rhip.fhir.mappers import RECORD_MAPPERS
 from rhip.fhir.validation import parse_json
@@ -80,6 +81,12 @@ async def bundle(request: Request, s: DbSession, who: Who):
 def everything(rid: str, request: Request, s: DbSession, who: Who):
     _check_format(request)
     return fhir_response(service.patient_everything(s, who, rid, _base(request)))
+
+
+@router.get("/{rtype}/_history", summary="history of a type (every version in your scope, newest first, paged)")
+def type_history(rtype: str, request: Request, s: DbSession, who: Who):  # before /{rtype}/{rid} (and Patient's)
+    _check_format(request)
+    return fhir_response(history_of_type(s, who, _writable_type(rtype), _params(request), _base(request)))
 
 
 @router.post("/Patient/$match", summary="Patient/$match (master patient index)")

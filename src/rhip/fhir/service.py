@@ -449,12 +449,16 @@ def patient_everything(s: Session, who: Principal, rid: str, base: str) -> dict:
     return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
 
 
+HISTORY_NOTE = (" History (instance and type) takes _count, _since (an instant) and _page; type history pages "
+                "with _after links by default, and shows only the patients in your scope.")
+
+
 def capability_statement(base: str) -> dict:
     """Truthful: lists exactly the types, interactions and search parameters implemented here."""
     resources = []
     for rtype, mapper in MAPPERS.items():
         params = PATIENT_SEARCH if rtype == "Patient" else mapper.search_params
-        codes = ("read", "vread", "history-instance", "search-type", "create", "update") + (
+        codes = ("read", "vread", "history-instance", "history-type", "search-type", "create", "update") + (
             () if rtype == "Patient" else ("delete",))
         resources.append({
             "type": rtype,
@@ -470,10 +474,10 @@ def capability_statement(base: str) -> dict:
         })
         if rtype == "Patient":
             resources[-1]["documentation"] = ("No delete: residents are deregistered through the registry "
-                                              "(moved out, deceased), never deleted.")
+                                              "(moved out, deceased), never deleted." + HISTORY_NOTE)
         else:
             resources[-1]["documentation"] = ("Delete only when no other record refers to it (409 naming them "
-                                              "otherwise); conditional create/update match identifier=system|value.")
+                                              "otherwise); conditional create/update match identifier=system|value." + HISTORY_NOTE)
         if rtype == "Patient":
             resources[-1]["operation"] = [{"name": "everything",
                                            "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]
