@@ -282,23 +282,19 @@ def everything_rows(s: Session, resident_id: int, limit: int) -> dict[str, tuple
     rows' parts by record id: Observation components, DiagnosticReport result Observation ids).
 
     Plain rows (the table's columns as attributes), not ORM objects: the output is read-only, and building and
-    tracking a few hundred ORM instances cost more than the queries. One query per type, one for the parts."""
+    tracking a few hundred ORM instances cost more than the queries. One query per type, one for each kind of
+    part (by the records' ids: a join by resident let PostgreSQL choose a scan of the whole parts table)."""
     out: dict[str, tuple[list, dict[int, list]]] = {}
     for rtype, model in MODELS.items():
         key = sort_key(rtype, RecordFilter())
         rows = s.execute(select(*model.__table__.c).where(model.resident_id == resident_id)
                          .order_by(key.desc(), model.id.desc()).limit(limit)).all()
         out[rtype] = (rows, {})
-    if out["Observation"][0]:
-        comps = out["Observation"][1]
-        for c in s.execute(_COMPONENTS.join(Observation, Observation.id == _C.observation_id)
-                           .where(Observation.resident_id == resident_id)):
-            comps.setdefault(c.observation_id, []).append(c)
-    if out["DiagnosticReport"][0]:
+    if obs := [r.id for r in out["Observation"][0]]:  # by the ids just read: the primary keys' indexes
+        out["Observation"][1].update(components(s, obs))
+    if reports := [r.id for r in out["DiagnosticReport"][0]]:
         parts = out["DiagnosticReport"][1]
-        for report_id, oid in s.execute(select(_R.report_id, _R.observation_id)
-                                        .join(DiagnosticReport, DiagnosticReport.id == _R.report_id)
-                                        .where(DiagnosticReport.resident_id == resident_id)
+        for report_id, oid in s.execute(select(_R.report_id, _R.observation_id).where(_R.report_id.in_(reports))
                                         .order_by(_R.report_id, _R.seq)):
             parts.setdefault(report_id, []).append(oid)
     return out
