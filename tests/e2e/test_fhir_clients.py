@@ -177,7 +177,7 @@ def test_fhirclient_reads_capability_and_patients(live):
     assert cs.fhirVersion == "4.0.1" and cs.kind == "instance"
     resources = {r.type: r for r in cs.rest[0].resource}
     assert set(resources) >= {"Patient", "Encounter", "Condition", "Observation"}
-    assert {i.code for i in resources["Patient"].interaction} == {"read", "vread", "history-instance",
+    assert {i.code for i in resources["Patient"].interaction} == {"read", "vread", "history-instance", "history-type",
                                                                    "search-type", "create", "update"}
     with pytest.raises(FHIRUnauthorizedException):  # but the data does
         Patient.read(str(live.county.residents["zhang"]), anonymous.server)
