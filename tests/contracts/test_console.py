@@ -86,6 +86,37 @@ def test_renew_and_terminate_from_the_contract_page(client, setup, frozen):
     assert t.status_code == 303 and "已解约" in client.get(t.headers["location"]).text
 
 
+def test_transfer_from_the_contract_page(client, setup, db, frozen):
+    st = setup
+    c = client.post("/api/contracts", json=sign_body(st), headers=auth(st.county, "admin")).json()
+    frozen.at = datetime(2026, 6, 1, 9)
+    signed_in(client, "village_doctor")
+    page = client.get(f"/console/contracts/{c['id']}")
+    assert 'id="transfer-form"' in page.text
+    # only the other team serving the village is offered, with its members
+    offered = re.findall(r'<option value="(\d+):(\d+)">', page.text.split('id="transfer-form"')[1])
+    assert offered and {int(t) for t, _ in offered} == {st.team2}
+    token = csrf_of(page.text)
+    form = {"csrf_token": token, "version": "1", "team_doctor": f"{st.team2}:{st.doc2}", "reason": "",
+            "effective_date": "2026-06-01"}
+    bad = client.post(f"/console/contracts/{c['id']}/transfer", data=form, follow_redirects=False)
+    assert bad.status_code == 422 and "请填写转签原因" in bad.text
+    none = client.post(f"/console/contracts/{c['id']}/transfer", data={**form, "team_doctor": "", "reason": "搬家"},
+                       follow_redirects=False)
+    assert none.status_code == 422 and "请选择新团队和责任医生" in none.text
+    with db.read_only() as s:
+        assert s.get(Contract, c["id"]).status == "active"  # refused forms changed nothing
+    ok = client.post(f"/console/contracts/{c['id']}/transfer", data={**form, "reason": "居民搬到邻村亲属家"},
+                     follow_redirects=False)
+    assert ok.status_code == 303, ok.text
+    moved = client.get(ok.headers["location"])
+    assert "已转签至新团队" in moved.text
+    with db.read_only() as s:
+        old, new = s.get(Contract, c["id"]), s.scalars(select(Contract).where(Contract.previous_id == c["id"])).one()
+    assert (old.status, old.end_reason, new.team_id, new.doctor_id, new.source, new.fee_fen) == (
+        "transferred", "transfer", st.team2, st.doc2, "console", 0)
+
+
 def test_resident_panel_and_scope(client, setup):
     st = setup
     client.post("/api/contracts", json=sign_body(st), headers=auth(st.county, "admin"))

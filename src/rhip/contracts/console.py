@@ -37,7 +37,8 @@ from rhip.web.support import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 FormList = Annotated[list[str] | None, Form()]
 FLASH = {"signed": ("签约成功", "contract signed"), "renewed": ("续约成功", "contract renewed"),
-         "terminated": ("已解约", "contract terminated")}
+         "terminated": ("已解约", "contract terminated"),
+         "transferred": ("已转签至新团队，以下为新签约", "transferred to the new team: this is the new contract")}
 
 
 def _labels(lang: str) -> dict[str, Any]:
@@ -186,10 +187,13 @@ def _detail(request: Request, s: Session, who: Principal, contract_id: int, *, m
     teams = {t: reg_repo.get_team(s, t) for t in {h.team_id for h in history}}
     on = service.today()
     members = reg_repo.team_members(s, [v.contract.team_id]).get(v.contract.team_id, [])
+    others = [t for t in repo.teams_serving(s, v.resident.village_code) if t.id != v.contract.team_id]
+    other_members = reg_repo.team_members(s, [t.id for t in others])
     cat = rules.catalogue_on(on)
     return _page(request, "contracts/detail.html", {
         "v": v, "c": v.contract, "r": v.resident, "age": age_on(v.resident.birth_date, on), "history": history,
         "history_teams": teams, "members": members, "TEAM_ROLES": TEAM_ROLES, "today": on.isoformat(),
+        "transfer_teams": [{"team": t, "members": other_members.get(t.id, [])} for t in others],
         "renewable": v.contract.status in ("active", "expired") and
         (v.contract.end_date - on).days <= rules.catalogue_version(v.contract.catalogue_version).params["renew_window_days"],
         "packages": list(cat.packages.values()), "current_codes": [p.package_code for p in v.packages],
@@ -222,6 +226,9 @@ def _action(request: Request, s: Session, who: Principal, contract_id: str, acti
         if action == "renew":
             c = service.renew(s, who, cid, data, expected_version=to_int(version))
             return RedirectResponse(f"/console/contracts/{c.id}?msg=renewed", status_code=303)
+        if action == "transfer":
+            c = service.transfer(s, who, cid, data, expected_version=to_int(version))
+            return RedirectResponse(f"/console/contracts/{c.id}?msg=transferred", status_code=303)
         c = service.terminate(s, who, cid, data, expected_version=to_int(version))
         return RedirectResponse(f"/console/contracts/{c.id}?msg=terminated", status_code=303)
     except RhipError as err:
@@ -250,6 +257,21 @@ def terminate(request: Request, s: DbSession, who: FormUser, contract_id: str, r
     errors: list[FieldError] = []
     data = {"reason": reason, "note": note, "date": _date(last_day, "date", errors)}
     return _action(request, s, who, contract_id, "terminate", data, version, errors)
+
+
+@router.post("/contracts/{contract_id}/transfer")
+@guarded
+def transfer(request: Request, s: DbSession, who: FormUser, contract_id: str, team_doctor: FormStr = "",
+             reason: FormStr = "", effective_date: FormStr = "", version: FormStr = ""):
+    """转签: the rest of the term moves to another team serving the resident's village."""
+    errors: list[FieldError] = []
+    team_id, _, doctor_id = team_doctor.partition(":")
+    if not team_doctor:
+        errors.append(FieldError("team_doctor", "team.required", "请选择新团队和责任医生",
+                                 "choose the new team and doctor"))
+    data = {"team_id": to_int(team_id), "doctor_id": to_int(doctor_id), "reason": reason,
+            "effective_date": _date(effective_date, "effective_date", errors), "source": "console"}
+    return _action(request, s, who, contract_id, "transfer", data, version, errors)
 
 
 # ---------------------------------------------------------------- a resident's panel

@@ -156,6 +156,7 @@ def apply_small(s: Session, ch: Changes, on: date) -> list[Enrollment]:
     for extra in ch.extra_items:
         _replan(s, extra["enrollment"], extra["facts"], through)
     s.flush()
+    repo.refresh_closes_on(s, [e.id for e in created] + [extra["enrollment"].id for extra in ch.extra_items])
     return created
 
 
@@ -176,6 +177,8 @@ def end_enrollment_row(s: Session, e: Enrollment, end: date, reason: str, note: 
     e.version += 1
     e.updated_at = clock.now()
     repo.cancel_items_after(s, e.id, end)
+    s.flush()
+    repo.refresh_closes_on(s, [e.id])
 
 
 def recompute(s: Session, who: Principal, resident_ids: list[int], on: date | None = None) -> Changes:
@@ -215,6 +218,7 @@ def recompute_all(s: Session, who: Principal, on: date, *, since: date | None = 
         for extra in ch.extra_items:
             _replan(s, extra["enrollment"], extra["facts"], through)
         s.flush()
+        repo.refresh_closes_on(s, [r[0] for r in enr_rows] + [extra["enrollment"].id for extra in ch.extra_items])
         stats["residents"] += len(ids)
         stats["created"] += len(enr_rows)
         stats["ended"] += len(ch.ended)
@@ -230,7 +234,7 @@ def recompute_all(s: Session, who: Principal, on: date, *, since: date | None = 
 def extend_plans(s: Session, on: date) -> int:
     """Plan chronic and elderly items of active enrolments into the year after ``on`` (run each year)."""
     through = plan_through(on)
-    added = 0
+    added, touched = 0, []
     for e in s.scalars(repo.select_active_periodic()):
         have = {(i.kind, i.window_start) for i in repo.items_of(s, [e.id])}
         d = {"id": e.id, "resident_id": e.resident_id, "program": e.program, "anchor_date": e.anchor_date,
@@ -238,7 +242,10 @@ def extend_plans(s: Session, on: date) -> int:
         new = [ProgramItem(**r) for r in _item_rows(d, through, date(on.year, 1, 1)) if (r["kind"], r["window_start"]) not in have]
         s.add_all(new)
         added += len(new)
+        if new:
+            touched.append(e.id)
     s.flush()
+    repo.refresh_closes_on(s, touched)
     return added
 
 
@@ -298,6 +305,7 @@ def enroll_manually(s: Session, who: Principal, resident_id: int, program: str, 
     s.add_all(ProgramItem(**row) for row in _item_rows(d, plan_through(max(start, today)),
                                                        max(start, date(today.year - 1, 1, 1))))
     s.flush()
+    repo.refresh_closes_on(s, [e.id])
     audit(s, who, "program.enrollment.create", resident_ids=[resident_id],
           detail={"id": e.id, "program": program, "basis": "manual"})
     return e

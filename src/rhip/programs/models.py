@@ -87,8 +87,13 @@ class ProgramItem(Base):
     status: Mapped[str] = mapped_column(String(10), default="scheduled")  # scheduled | done | cancelled
     done_on: Mapped[date | None] = mapped_column(Date)
     followup_id: Mapped[int | None] = mapped_column(BigId)  # no FK: item and follow-up are written together
+    # The first day on which the item is no longer work (done, superseded by a later item of the same service,
+    # enrolment ended); OPEN_UNTIL_CLOSED while nothing has closed it; CANCELLED_CLOSES for cancelled items.
+    # Derived from the other columns by programs.repository.refresh_closes_on (decision 0010).
+    closes_on: Mapped[date] = mapped_column(Date, default=date(9999, 12, 31), server_default="9999-12-31")
     __table_args__ = (
         Index("uq_program_item_kind", "enrollment_id", "kind", "window_start", unique=True),
+        Index("ix_program_item_closes", "closes_on", "window_start"),
         Index("ix_program_item_enrollment_service", "enrollment_id", "service", "window_start"),
         Index("ix_program_item_resident_window", "resident_id", "window_start"),
         Index("ix_program_item_window", "window_start", "window_end"),

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Date, and_, case, func, literal, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from rhip.programs.models import Enrollment, FollowUp, ProgramFact, ProgramItem
@@ -64,6 +64,64 @@ def items_of(s: Session, enrollment_ids: Iterable[int]) -> list[ProgramItem]:
         return []
     return list(s.scalars(select(ProgramItem).where(ProgramItem.enrollment_id.in_(ids))
                           .order_by(ProgramItem.enrollment_id, ProgramItem.window_start, ProgramItem.kind)))
+
+
+# ---------------------------------------------------------------- when an item stops being work
+
+STILL_OPEN = date(9999, 12, 31)     # closes_on of an item nothing has closed yet
+CANCELLED_CLOSES = date(1, 1, 1)    # closes_on of a cancelled item: never work
+
+
+def _least(dialect: str, *args):
+    return func.min(*args) if dialect == "sqlite" else func.least(*args)
+
+
+def _greatest(dialect: str, *args):
+    return func.max(*args) if dialect == "sqlite" else func.greatest(*args)
+
+
+def _next_day(dialect: str, col):
+    return func.date(col, "+1 day") if dialect == "sqlite" else col + 1
+
+
+def closes_on_expression(dialect: str) -> ColumnElement:
+    """``closes_on`` of the outer ``program_item`` row, in SQL: the first date D on which the worklist's rules
+    no longer show the item as of D. It is the earliest of
+    * its done date (an item done on D is not work as of D);
+    * the day after its enrolment ended;
+    * the first D on which a later item of the same enrolment and service (window opening after this one's
+      closed) has opened and has itself been done or closed — for the elderly's annual service, as soon as the
+      later one opens: the doctor sees the latest missed visit, not every missed quarter.
+    Cancelled items get CANCELLED_CLOSES. The rules are monotone in D, so one stored date answers every as-of
+    date (decision 0010)."""
+    i, later = ProgramItem.__table__, ProgramItem.__table__.alias("later")
+    sentinel = literal(STILL_OPEN, Date)
+    threshold = case((later.c.program == "elderly", later.c.window_start),
+                     else_=_greatest(dialect, later.c.window_start,
+                                     _least(dialect, func.coalesce(later.c.done_on, sentinel),
+                                            _next_day(dialect, later.c.window_end))))
+    superseded = (select(func.min(threshold))
+                  .where(later.c.enrollment_id == i.c.enrollment_id, later.c.service == i.c.service,
+                         later.c.window_start > i.c.window_end).scalar_subquery())
+    ended = (select(_next_day(dialect, Enrollment.end_date)).where(Enrollment.id == i.c.enrollment_id)
+             .scalar_subquery())
+    return case((i.c.status == "cancelled", literal(CANCELLED_CLOSES, Date)),
+                else_=_least(dialect, func.coalesce(i.c.done_on, sentinel), func.coalesce(superseded, sentinel),
+                             func.coalesce(ended, sentinel)))
+
+
+def refresh_closes_on(s: Session, enrollment_ids: Iterable[int] | None = None, *, chunk: int = 500) -> None:
+    """Recompute ``program_item.closes_on`` for the items of these enrolments (None: every item). Called by every
+    write that plans, completes, cancels or ends (service, enrolment jobs, the synthetic county)."""
+    dialect = s.get_bind().dialect.name
+    i = ProgramItem.__table__
+    stmt = update(i).values(closes_on=closes_on_expression(dialect))
+    if enrollment_ids is None:
+        s.execute(stmt)
+        return
+    ids = sorted(set(enrollment_ids))
+    for k in range(0, len(ids), chunk):
+        s.execute(stmt.where(i.c.enrollment_id.in_(ids[k:k + chunk])))
 
 
 def open_items(s: Session, enrollment_id: int) -> list[ProgramItem]:
@@ -184,22 +242,18 @@ class WorklistQuery:
 
 
 def _worklist_conditions(q: WorklistQuery, scope: Scope) -> list[ColumnElement[bool]]:
-    later = aliased(ProgramItem)
     i = ProgramItem
+    horizon = q.as_of + timedelta(days=q.horizon_days)
     c: list[ColumnElement[bool]] = [
-        i.status != "cancelled",
-        or_(i.done_on.is_(None), i.done_on > q.as_of),
-        i.window_start <= q.as_of + timedelta(days=q.horizon_days),
+        # Open as of the date: not done by then, not superseded by a later item of the same service, enrolment
+        # not ended, not cancelled — all folded into the stored closes_on (see closes_on_expression). Written
+        # as two index ranges over (closes_on, window_start): items nothing has closed yet, and items closed
+        # only after the date (a worklist as of a past date).
+        or_(and_(i.closes_on == STILL_OPEN, i.window_start <= horizon),
+            and_(i.closes_on > q.as_of, i.closes_on < STILL_OPEN, i.window_start <= horizon)),
         i.window_end >= q.as_of - timedelta(days=q.lookback_days),
         Enrollment.start_date <= q.as_of,
         or_(Enrollment.end_date.is_(None), Enrollment.end_date >= q.as_of),
-        # An overdue item is history once a later item of the same service was done or has itself closed:
-        # the doctor sees the latest missed visit, not every missed quarter.
-        # (Elderly: last year's missed annual service is history as soon as this year's is open.)
-        ~exists().where(later.enrollment_id == i.enrollment_id, later.service == i.service,
-                        later.window_start > i.window_end, later.window_start <= q.as_of,
-                        or_(and_(later.done_on.is_not(None), later.done_on <= q.as_of), later.window_end < q.as_of,
-                            i.program == "elderly")),
     ]
     sf = scope_filter(scope)
     if sf is not None:

@@ -232,6 +232,7 @@ def record_followup(s: Session, who: Principal, resident_id: int, program: str, 
                               name_zh=extra.name_zh, service=extra.service, due_date=extra.due_date,
                               window_start=extra.window_start, window_end=extra.window_end, status="scheduled"))
     s.flush()
+    repo.refresh_closes_on(s, [enrollment.id])
     facts_service.refresh(s, visit_date.year, [resident_id], until=today)
     audit(s, who, "program.followup.create", resident_ids=[resident_id],
           detail={"id": row.id, "program": program, "encounter": encounter.id, "next_step": decision["next_step"]})

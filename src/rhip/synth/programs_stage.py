@@ -114,12 +114,17 @@ def load(conn: Connection, staged: StagedPrograms) -> int:
 
 
 def refresh_facts(conn: Connection, staged: StagedPrograms) -> int:
-    """The indicator facts of each year of the window (after the indexes are rebuilt: they are read here)."""
+    """When each planned item stops being work, and the indicator facts of each year of the window (after the
+    indexes are rebuilt: they are read here)."""
     from rhip.programs import facts
+
+    from rhip.programs.repository import refresh_closes_on
 
     t0 = time.perf_counter()
     written = 0
     with Session(bind=conn) as s:
+        refresh_closes_on(s)  # when each planned item stops being work (read by the worklists)
+        staged.timings["closes_s"] = round(time.perf_counter() - t0, 1)
         for year in range(staged.window.start.year, staged.window.end.year + 1):
             written += facts.refresh(s, year, until=staged.window.end)
         s.flush()
