@@ -17,23 +17,27 @@ from contextlib import asynccontextmanager
 # imported lazily by the code that needs them; loaded here so that their data is frozen with the rest
 HEAVY_MODULES = ("rhip.mpi.service", "rhip.fhir.mpi")
 
-_settled = False
+_imported = False
 
 
 def settle() -> None:
-    """Once per process: import the heavy modules, collect what is garbage now, freeze the rest."""
-    global _settled
-    if _settled:
-        return
-    for name in HEAVY_MODULES:
-        importlib.import_module(name)
-    gc.collect()
+    """Import the heavy modules and collect what is garbage now (both once per process), then freeze what is
+    alive."""
+    global _imported
+    if not _imported:
+        for name in HEAVY_MODULES:
+            importlib.import_module(name)
+        gc.collect()
+        _imported = True
     gc.freeze()
-    _settled = True
 
 
 @asynccontextmanager
 async def lifespan(_app):
-    """FastAPI lifespan: settle the heap before serving."""
+    """FastAPI lifespan: settle the heap before serving; unfreeze it at shutdown, so that what became garbage
+    in the meantime is collected (an app started and stopped many times, as in tests, leaks nothing)."""
     settle()
-    yield
+    try:
+        yield
+    finally:
+        gc.unfreeze()
