@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from rhip import __version__
+from rhip.kit import heap
 from rhip.kit.db import Database
 from rhip.kit.http import AccessLog, install_error_handlers
 from rhip.settings import Settings, get_settings
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         description="Regional Health Information Platform: registry, residents and households, "
                     "organizations, family-doctor teams. 所有居民数据的读写均按服务范围授权并留痕审计。",
         docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
+        lifespan=heap.lifespan,  # long-lived objects out of the collector's way (kit/heap.py)
     )
     app.state.settings = settings
     app.state.db = db or Database(settings.db_url)

@@ -177,7 +177,7 @@ def test_fhirclient_reads_capability_and_patients(live):
     assert cs.fhirVersion == "4.0.1" and cs.kind == "instance"
     resources = {r.type: r for r in cs.rest[0].resource}
     assert set(resources) >= {"Patient", "Encounter", "Condition", "Observation"}
-    assert {i.code for i in resources["Patient"].interaction} == {"read", "vread", "history-instance",
+    assert {i.code for i in resources["Patient"].interaction} == {"read", "vread", "history-instance", "history-type",
                                                                    "search-type", "create", "update"}
     with pytest.raises(FHIRUnauthorizedException):  # but the data does
         Patient.read(str(live.county.residents["zhang"]), anonymous.server)
@@ -255,3 +255,32 @@ def test_fhirclient_creates_and_reads_back_an_observation(live):
     search = Observation.where(struct={"patient": str(county.residents["wang"]), "code": f"{LOINC}|85354-9"})
     assert [o.id for o in search.perform_resources_iter(smart.server)] == [created["id"]]
     assert Encounter.read(enc_json["id"], smart.server).subject.reference == f"Patient/{county.residents['wang']}"
+
+
+def test_fhirpy_get_or_create_is_a_conditional_create(live):
+    """fhirpy's get_or_create and resource.create(**criteria) POST Type?criteria: no match → 201 and created,
+    one match → 200 with that resource, unchanged."""
+    client, county = live.fhirpy(), live.county
+    idn = "411530198807150026"
+    patients = client.resources("Patient").search(identifier=f"{ids.RESIDENT_ID_NUMBER}|{idn}")
+    p, created = patients.get_or_create(client.resource("Patient", **_golden_patient()))
+    assert created and p.id and p["meta"]["versionId"] == "1"
+    again, created = patients.get_or_create(client.resource("Patient", **_golden_patient()))
+    assert not created and again.id == p.id and again["meta"]["versionId"] == "1"
+
+    his = bp(county, None)["identifier"][0]
+    observations = client.resources("Observation").search(identifier=f"{his['system']}|{his['value']}")
+    obs, created = observations.get_or_create(client.resource("Observation", **bp(county, None, 150, 95)))
+    assert created and [c["valueQuantity"]["value"] for c in obs["component"]] == [150, 95]
+    same, created = observations.get_or_create(client.resource("Observation", **bp(county, None, 138, 85)))
+    assert not created and same.id == obs.id and same["meta"]["versionId"] == "1"
+    assert [c["valueQuantity"]["value"] for c in same["component"]] == [150, 95]  # the match, not the new body
+
+    enc = client.resource("Encounter", **encounter(county, source="GOC-1"))
+    enc.create(identifier=f"{HIS}|GOC-1")  # POST Encounter?identifier=… : created
+    twin = client.resource("Encounter", **encounter(county, source="GOC-1", status="cancelled"))
+    twin.create(identifier=f"{HIS}|GOC-1")  # matches: the existing Encounter comes back
+    assert twin.id == enc.id and twin["status"] == "finished"
+    with live.db.read_only() as s:
+        assert s.scalars(select(Resident.id).where(Resident.id_number == idn)).all() == [int(p.id)]
+        assert len(s.scalars(select(ObservationRow.id)).all()) == 1

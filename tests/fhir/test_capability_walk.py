@@ -139,6 +139,39 @@ def test_every_listed_search_parameter_works(client, county, db):
     assert set(walked) == set(seeded) and len(seeded) == 17  # every type listed, each with its parameters
 
 
+def test_every_listed_history_interaction_works(client, county, db):
+    """history-type and history-instance, where listed, find the seeded resource's current version, also with
+    _since at that version's lastUpdated (and not with _since after it)."""
+    seeded = _seed(client, county, db)
+    h = fh(county)
+    walked = set()
+    for res in client.get("/fhir/metadata").json()["rest"][0]["resource"]:
+        rtype, codes = res["type"], {i["code"] for i in res["interaction"]}
+        if not codes & {"history-type", "history-instance"}:
+            continue
+        target = seeded[rtype]
+        version = (target["id"], target["meta"]["versionId"])
+        since = target["meta"]["lastUpdated"]
+        for code, path in (("history-type", f"/fhir/{rtype}/_history"),
+                           ("history-instance", f"/fhir/{rtype}/{target['id']}/_history")):
+            if code not in codes:
+                continue
+            for params, present in (({"_count": 200}, True), ({"_count": 200, "_since": since}, True),
+                                    ({"_count": 200, "_since": "2999-01-01T00:00:00+08:00"}, False)):
+                r = client.get(path, params=params, headers=h)
+                assert r.status_code == 200, (rtype, code, r.text)
+                b = r.json()
+                assert b["type"] == "history"
+                found = {(e["resource"]["id"], e["resource"]["meta"]["versionId"]) for e in b.get("entry", [])
+                         if "resource" in e}
+                assert (version in found) == present, (rtype, code, params)
+            walked.add((rtype, code))
+    assert {t for t, _ in walked} == {"Patient", "Encounter", "Condition", "Observation", "Immunization",
+                                      "AllergyIntolerance", "MedicationRequest", "MedicationStatement",
+                                      "DiagnosticReport", "DocumentReference"}
+    assert len(walked) == 20
+
+
 def test_includes_find_what_they_name(client, county, db):
     """A few includes whose targets the seeded data holds, checked by what they bring."""
     seeded = _seed(client, county, db)

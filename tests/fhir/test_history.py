@@ -325,3 +325,21 @@ def test_the_same_source_record_twice_in_one_transaction_is_created_then_updated
     assert client.get(f"/fhir/Observation/{first['id']}/_history/1", headers=h).json() == first
     with db.read_only() as s:
         assert s.scalar(select(func.count()).select_from(Observation)) == 1
+
+
+def test_post_with_criteria_in_the_query_is_a_conditional_create(client, county):
+    """POST Type?criteria (fhirpy's get_or_create) works like If-None-Exist; both at once must agree."""
+    h = fh(county)
+    criteria = {"identifier": f"{HIS}|Q1"}
+    first = client.post("/fhir/Observation", params=criteria, json=bp(county, None, 150, 95, source="Q1"), headers=h)
+    assert first.status_code == 201, first.text
+    second = client.post("/fhir/Observation", params=criteria, json=bp(county, None, 140, 90, source="Q1"), headers=h)
+    assert second.status_code == 200 and second.json() == first.json()
+    clash = client.post("/fhir/Observation", params=criteria, json=bp(county, None, source="Q1"),
+                        headers={**h, "If-None-Exist": f"identifier={HIS}|Q2"})
+    assert _outcome(clash, 400)[0]["code"] == "invalid"
+    agree = client.post("/fhir/Observation", params=criteria, json=bp(county, None, source="Q1"),
+                        headers={**h, "If-None-Exist": f"identifier={HIS}|Q1"})
+    assert agree.status_code == 200
+    assert _outcome(client.post(f"/fhir/Observation/{first.json()['id']}", params=criteria, json={}, headers=h),
+                    405)

@@ -41,10 +41,10 @@ def test_capability_statement_lists_exactly_what_works(client):
                               "AllergyIntolerance", "MedicationRequest", "MedicationStatement", "DiagnosticReport",
                               "DocumentReference", "Organization", "Practitioner", "PractitionerRole", "Location",
                               "EpisodeOfCare", "CarePlan", "CareTeam"}
-    assert {i["code"] for i in resources["Patient"]["interaction"]} == {"read", "vread", "history-instance",
-                                                                         "search-type", "create", "update"}
-    assert {i["code"] for i in resources["Encounter"]["interaction"]} == {"read", "vread", "history-instance",
-                                                                           "search-type", "create", "update", "delete"}
+    assert {i["code"] for i in resources["Patient"]["interaction"]} == {
+        "read", "vread", "history-instance", "history-type", "search-type", "create", "update"}
+    assert {i["code"] for i in resources["Encounter"]["interaction"]} == {
+        "read", "vread", "history-instance", "history-type", "search-type", "create", "update", "delete"}
     assert all(resources[t]["conditionalUpdate"] and resources[t]["conditionalCreate"] and resources[t]["readHistory"]
                for t in ("Patient", "Observation", "DocumentReference"))
     assert {i["code"] for i in resources["Organization"]["interaction"]} == {"read", "search-type"}
@@ -220,8 +220,9 @@ def test_fhir_http_errors_and_query_on_create_are_operation_outcomes(client, cou
     issues = _outcome(client.request("DELETE", f"/fhir/Patient/{rid}", headers=h), 405)
     assert issues[0]["code"] == "not-supported"
     body = json.loads((GOLDEN / "patient_in.json").read_text())
-    issues = _outcome(client.post("/fhir/Patient", params={"identifier": "x|y"}, json=body, headers=h), 400)
-    assert "If-None-Exist" in issues[0]["diagnostics"]
+    # the query of a create is its If-None-Exist criteria (conditional create): unknown parameters are named
+    issues = _outcome(client.post("/fhir/Patient", params={"colour": "red"}, json=body, headers=h), 400)
+    assert issues[0]["expression"] == ["colour"] and issues[0]["code"] == "not-supported"
 
 
 def test_times_are_the_platforms_local_time(client, county):

@@ -44,6 +44,8 @@ def test_everything_is_one_audited_event_with_the_counts(client, county, db):
         ["Patient", "Encounter", "Observation", "Observation", "Observation"]
     ev, subjects = _last(db, "resident.everything")
     assert subjects == {zhang} and json.loads(ev.detail) == {"Encounter": 1, "Observation": 3}
+    with db.read_only() as s:  # one event for the whole request: no separate read of the Patient
+        assert s.scalars(select(AuditEvent.action).where(AuditEvent.id >= ev.id)).all() == ["resident.everything"]
     out = client.get(f"/fhir/Patient/{county.residents['out']}/$everything", headers=fh(county, "village_doctor"))
     assert out.status_code == 404
 
@@ -53,3 +55,26 @@ def test_the_access_log_names_the_user_but_not_the_query(client, county, caplog)
         client.get("/fhir/Patient", params={"phone": "13812345678"}, headers=fh(county, "manager"))
     lines = [r.getMessage() for r in caplog.records if r.name == "rhip.access"]
     assert lines and " manager GET /fhir/Patient 200 " in lines[-1] and "13812345678" not in lines[-1]
+
+
+def test_everything_renders_each_resource_as_its_read_does(client, county):
+    """$everything renders from plain rows with the parts read by patient; a read renders the stored record:
+    both give the same resource (components of a blood pressure, results of a report, a document's data)."""
+    from tests.fhir.test_reports_documents import _obs, _post, document, report
+
+    h = fh(county)
+    enc = client.post("/fhir/Encounter", json=encounter(county), headers=h).json()
+    client.post("/fhir/Observation", json=bp(county, enc["id"], source="B1"), headers=h)
+    o1, o2 = _obs(client, county, "O1"), _obs(client, county, "O2")
+    _post(client, county, "DiagnosticReport", report(county, [o2, o1]))
+    _post(client, county, "DocumentReference", document(county))
+    b = client.get(f"/fhir/Patient/{county.residents['zhang']}/$everything", headers=h).json()
+    types = {e["resource"]["resourceType"] for e in b["entry"]}
+    assert types == {"Patient", "Encounter", "Observation", "DiagnosticReport", "DocumentReference"}
+    for e in b["entry"]:
+        r = e["resource"]
+        assert client.get(f"/fhir/{r['resourceType']}/{r['id']}", headers=h).json() == r
+        assert e["fullUrl"].endswith(f"/fhir/{r['resourceType']}/{r['id']}")
+    report_entry = next(e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
+    assert report_entry["result"] == [{"reference": f"Observation/{o2}"}, {"reference": f"Observation/{o1}"}]
+    assert any(len(e["resource"].get("component", [])) == 2 for e in b["entry"])

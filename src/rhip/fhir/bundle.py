@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.orm import Session
 
-from rhip.fhir import service, versions
+from rhip.fhir import integrity, service, versions
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
 from rhip.kit.errors import RhipError
@@ -196,7 +196,9 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
             raise FhirError(400, [Issue("duplicate", "two entries have the same fullUrl", "Bundle.entry")])
         # One transaction: its audit events are written together at the end (one per action, with every
         # subject), and repeated lookups are cached; rows are found by source identifier in one query per type.
-        with batched_audit(s, who, bundle="transaction", entries=len(entries)), records.bulk_writes(s):
+        # (a write the database refuses all the same, e.g. raced by another request: 409 naming the entries)
+        with integrity.as_conflict(s, entries, responses), \
+                batched_audit(s, who, bundle="transaction", entries=len(entries)), records.bulk_writes(s):
             held = _prefetch(s, entries)  # noqa: F841 (kept alive for the identity map)
             for i, e in _order(entries):
                 try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,9 +11,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import Response
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 
-from rhip.fhir import service, versions
+from rhip.fhir import integrity, service, versions
 from rhip.fhir.bundle import process as process_bundle
+from rhip.fhir.type_history import type_history as history_of_type
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcome
 from rhip.fhir.mappers import RECORD_MAPPERS
 from rhip.fhir.validation import parse_json
@@ -39,8 +41,9 @@ def _no_query_on_write(request: Request) -> None:
 
 
 def _check_format(request: Request) -> None:
-    conditional_put = request.method == "PUT" and request.url.path.rstrip("/").count("/") == 2  # PUT /fhir/Type?…
-    if request.method in ("POST", "PUT") and not request.url.path.endswith("/_search") and not conditional_put:
+    # PUT /fhir/Type?… (conditional update) and POST /fhir/Type?… (conditional create) take search criteria
+    on_type = request.method in ("POST", "PUT") and request.url.path.rstrip("/").count("/") == 2
+    if request.method in ("POST", "PUT") and not request.url.path.endswith("/_search") and not on_type:
         _no_query_on_write(request)
     fmt = request.query_params.get("_format")
     if fmt and fmt not in ("json", "application/json", "application/fhir+json"):
@@ -49,6 +52,19 @@ def _check_format(request: Request) -> None:
     if request.method in ("POST", "PUT") and ctype and not ctype.startswith(
             ("application/fhir+json", "application/json", "application/x-www-form-urlencoded")):
         raise FhirError(415, [Issue("not-supported", f"Content-Type {ctype!r}: send application/fhir+json")])
+
+
+def _create_criteria(request: Request, if_none_exist: str | None) -> str | None:
+    """The criteria of a conditional create: the If-None-Exist header, or the query of ``POST Type?criteria``
+    (what fhirpy's ``get_or_create`` and ``resource.create(**criteria)`` send). Both at once must agree."""
+    query = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=False) if k != "_format"]
+    if not query:
+        return if_none_exist
+    criteria = urlencode(query)
+    if if_none_exist and parse_qs(if_none_exist.lstrip("?")) != parse_qs(criteria):
+        raise FhirError(400, [Issue("invalid", "the If-None-Exist header and the query of the POST give different "
+                                               "criteria; send them once")])
+    return criteria
 
 
 def _base(request: Request) -> str:
@@ -79,6 +95,12 @@ async def bundle(request: Request, s: DbSession, who: Who):
 def everything(rid: str, request: Request, s: DbSession, who: Who):
     _check_format(request)
     return fhir_response(service.patient_everything(s, who, rid, _base(request)))
+
+
+@router.get("/{rtype}/_history", summary="history of a type (every version in your scope, newest first, paged)")
+def type_history(rtype: str, request: Request, s: DbSession, who: Who):  # before /{rtype}/{rid} (and Patient's)
+    _check_format(request)
+    return fhir_response(history_of_type(s, who, _writable_type(rtype), _params(request), _base(request)))
 
 
 @router.post("/Patient/$match", summary="Patient/$match (master patient index)")
@@ -113,13 +135,13 @@ async def search_patient_post(request: Request, s: DbSession, who: Who):
     return fhir_response(service.search_patients(s, who, params, _base(request)))
 
 
-@router.post("/Patient", summary="create Patient (conditional with If-None-Exist)")
+@router.post("/Patient", summary="create Patient (conditional with If-None-Exist or ?criteria)")
 async def create_patient(request: Request, s: DbSession, who: Who,
                          if_none_exist: Annotated[str | None, Header()] = None,
                          prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
     body = parse_json(await request.body())
-    status, p = service.create_patient(s, who, body, if_none_exist=if_none_exist)
+    status, p = service.create_patient(s, who, body, if_none_exist=_create_criteria(request, if_none_exist))
     headers = {"Location": f"{_base(request)}/Patient/{p['id']}/_history/{p['meta']['versionId']}",
                "ETag": f'W/"{p["meta"]["versionId"]}"'}
     if _prefer_minimal(prefer):
@@ -212,7 +234,8 @@ async def create_record(rtype: str, request: Request, s: DbSession, who: Who,
                         prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
     rtype = _record_type(rtype)
-    status, r = service.create_record(s, who, rtype, parse_json(await request.body()), if_none_exist=if_none_exist)
+    status, r = service.create_record(s, who, rtype, parse_json(await request.body()),
+                                      if_none_exist=_create_criteria(request, if_none_exist))
     headers = {"Location": f"{_base(request)}/{rtype}/{r['id']}/_history/{r['meta']['versionId']}",
                "ETag": f'W/"{r["meta"]["versionId"]}"'}
     return Response(status_code=status, headers=headers) if _prefer_minimal(prefer) else         fhir_response(r, status, headers)
@@ -262,3 +285,11 @@ def mount_fhir(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
     async def _fhir_error(request: Request, exc: FhirError):
         return render_error(request, exc)
+
+    @app.exception_handler(IntegrityError)
+    async def _refused_write(request: Request, exc: IntegrityError):
+        """A write the database refused after the checks passed (a race): 409 under /fhir, else as any error."""
+        parts = request.url.path.split("/")
+        if parts[1:2] != ["fhir"]:
+            return await app.exception_handlers[Exception](request, exc)
+        return render_error(request, integrity.refused(exc, parts[2] if len(parts) > 2 else None))

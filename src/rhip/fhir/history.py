@@ -72,9 +72,10 @@ def version(s: Session, rtype: str, rid: int, vid: int) -> ResourceHistory | Non
     return s.scalar(select(H).where(H.resource_type == rtype, H.resource_id == rid, H.version_id == vid))
 
 
-def versions(s: Session, rtype: str, rid: int, *, offset: int, limit: int) -> tuple[list[ResourceHistory], int]:
-    """Stored versions, newest first, and how many there are."""
-    where = (H.resource_type == rtype, H.resource_id == rid)
+def versions(s: Session, rtype: str, rid: int, *, offset: int, limit: int, since: datetime | None = None
+             ) -> tuple[list[ResourceHistory], int]:
+    """Stored versions (made at or after ``since``, when given), newest first, and how many there are."""
+    where = (H.resource_type == rtype, H.resource_id == rid) + ((H.last_updated >= since,) if since else ())
     total = s.scalar(select(func.count()).select_from(H).where(*where))
     rows = list(s.scalars(select(H).where(*where).order_by(H.version_id.desc()).offset(offset).limit(limit)))
     return rows, total

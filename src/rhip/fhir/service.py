@@ -428,18 +428,29 @@ EVERYTHING_LIMIT = 5000
 def patient_everything(s: Session, who: Principal, rid: str, base: str) -> dict:
     """The Patient and every record about them, each type newest first.
 
-    Audited as one read of the patient and one event for all their records (with the count of each type)."""
-    patient = read_patient(s, who, rid)
-    found = _domain(lambda: records.everything(s, who, int(rid), EVERYTHING_LIMIT), "Patient", rid)
-    entries = [{"fullUrl": f"{base}/Patient/{rid}", "resource": patient, "search": {"mode": "match"}}]
-    for rtype, rows in found.items():
+    Audited as one event (``resident.everything``, with the count of each type). Records are rendered from plain
+    rows, with their parts (components, report results) read by resident: a dozen queries whatever the size."""
+    if not rid.isdigit():
+        raise not_found("Patient", rid)
+    resident, found = _domain(lambda: records.everything(s, who, int(rid), EVERYTHING_LIMIT), "Patient", rid)
+    from rhip.fhir.mpi import with_links  # Patient.link from the master patient index
+
+    entries = [{"fullUrl": f"{base}/Patient/{rid}", "resource": with_links(s, PatientMapper.to_fhir(resident)),
+                "search": {"mode": "match"}}]
+    for rtype, (rows, parts) in found.items():
         if len(rows) > EVERYTHING_LIMIT:
             raise FhirError(422, [Issue("too-costly", f"Patient/{rid} has more than {EVERYTHING_LIMIT} {rtype} "
                                                       f"resources, more than $everything returns; search by type "
                                                       f"with paging instead")])
-        entries += [{"fullUrl": f"{base}/{rtype}/{r['id']}", "resource": r, "search": {"mode": "include"}}
-                    for r in _record_out(s, rtype, rows)]
+        to_fhir, prefix = RECORD_MAPPERS[rtype].to_fhir, f"{base}/{rtype}/"
+        entries += [{"fullUrl": prefix + str(r.id), "resource": to_fhir(r, parts.get(r.id, ())),
+                     "search": {"mode": "include"}}
+                    for r in rows]
     return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+
+
+HISTORY_NOTE = (" History (instance and type) takes _count, _since (an instant) and _page; type history pages "
+                "with _after links by default, and shows only the patients in your scope.")
 
 
 def capability_statement(base: str) -> dict:
@@ -447,7 +458,7 @@ def capability_statement(base: str) -> dict:
     resources = []
     for rtype, mapper in MAPPERS.items():
         params = PATIENT_SEARCH if rtype == "Patient" else mapper.search_params
-        codes = ("read", "vread", "history-instance", "search-type", "create", "update") + (
+        codes = ("read", "vread", "history-instance", "history-type", "search-type", "create", "update") + (
             () if rtype == "Patient" else ("delete",))
         resources.append({
             "type": rtype,
@@ -463,10 +474,10 @@ def capability_statement(base: str) -> dict:
         })
         if rtype == "Patient":
             resources[-1]["documentation"] = ("No delete: residents are deregistered through the registry "
-                                              "(moved out, deceased), never deleted.")
+                                              "(moved out, deceased), never deleted." + HISTORY_NOTE)
         else:
             resources[-1]["documentation"] = ("Delete only when no other record refers to it (409 naming them "
-                                              "otherwise); conditional create/update match identifier=system|value.")
+                                              "otherwise); conditional create/update match identifier=system|value." + HISTORY_NOTE)
         if rtype == "Patient":
             resources[-1]["operation"] = [{"name": "everything",
                                            "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rhip.fhir import history, service
+from rhip.fhir import history, service, type_history
 from rhip.fhir.errors import FhirError, Issue, not_found
 from rhip.fhir.mappers.common import instant, source_of
 from rhip.fhir.mappers.patient import PatientMapper
@@ -80,26 +80,30 @@ def vread(s: Session, who: Principal, rtype: str, rid: str, vid: str) -> dict:
 
 def instance_history(s: Session, who: Principal, rtype: str, rid: str, params: dict[str, list[str]], base: str
                      ) -> dict:
-    """A ``history`` Bundle of every version, newest first (the current one, then the superseded ones; a delete
-    is an entry without resource), paged with ``_count`` and ``_page``."""
-    unknown = sorted(k for k in params if k not in ("_count", "_page", "_format"))
+    """A ``history`` Bundle of every version (made at or after ``_since``, when given), newest first (the current
+    one, then the superseded ones; a delete is an entry without resource), paged with ``_count`` and ``_page``."""
+    unknown = sorted(k for k in params if k not in ("_count", "_page", "_since", "_format"))
     if unknown:
-        raise FhirError(400, [Issue("not-supported", f"history parameter {k!r} is not supported (only _count and "
-                                                     "_page)", k) for k in unknown])
+        raise FhirError(400, [Issue("not-supported", f"history parameter {k!r} is not supported (only _count, "
+                                                     "_page and _since)", k) for k in unknown])
     n = _id(rtype, rid)
     count, page = count_and_page(params)
+    t0 = type_history.since(params)
     row = _live(s, rtype, n)
+    exists = row is not None or history.versions(s, rtype, n, offset=0, limit=1)[1] > 0
+    if row is not None:
+        resident_id = _resident_of(rtype, row)
+    elif exists:  # deleted: the history remembers whose it was
+        resident_id = history.versions(s, rtype, n, offset=0, limit=1)[0][0].resident_id
+    else:
+        raise not_found(rtype, rid)
+    _check_scope(s, who, rtype, n, resident_id, f"{rtype.lower()}.history")
+    if t0 is not None and row is not None and row.updated_at < t0:
+        row = None  # the current version is older than _since (and so is every stored one)
     offset = (page - 1) * count
     live_first = row is not None and offset == 0
     stored, n_stored = history.versions(s, rtype, n, offset=max(0, offset - (row is not None)),
-                                        limit=count - live_first)
-    if row is None and n_stored == 0:
-        raise not_found(rtype, rid)
-    if row is not None:
-        resident_id = _resident_of(rtype, row)
-    else:  # deleted: the history remembers whose it was
-        resident_id = (stored[0] if stored else history.versions(s, rtype, n, offset=0, limit=1)[0][0]).resident_id
-    _check_scope(s, who, rtype, n, resident_id, f"{rtype.lower()}.history")
+                                        limit=count - live_first, since=t0)
     total = n_stored + (row is not None)
     audit(s, who, f"{rtype.lower()}.history", resident_ids=[resident_id],
           detail={"id": n, "page": page, "total": total})
@@ -122,7 +126,8 @@ def instance_history(s: Session, who: Principal, rtype: str, rid: str, params: d
         entries.append(e)
 
     def link(relation: str, p: int) -> dict:
-        return {"relation": relation, "url": f"{url}/_history?{urlencode([('_count', count), ('_page', p)])}"}
+        extra = [("_since", params["_since"][-1])] if t0 is not None else []
+        return {"relation": relation, "url": f"{url}/_history?{urlencode([('_count', count), ('_page', p)] + extra)}"}
 
     links = [link("self", page)] + ([link("next", page + 1)] if page * count < total else []) + (
         [link("previous", page - 1)] if page > 1 else [])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
 from rhip.records.models_immunization import AllergyIntolerance, Immunization
 from rhip.records.models_medication import MedicationRequest, MedicationStatement
-from rhip.records.models_reports import DiagnosticReport, DocumentReference
+from rhip.records.models_reports import DiagnosticReport, DiagnosticReportResult, DocumentReference
 from rhip.registry.models import Resident
 from rhip.registry.repository import scope_filter
 from rhip.security.rules import Scope
@@ -272,3 +272,29 @@ def by_ids(s: Session, resource_type: str, ids: list[int], scope: Scope) -> list
     if not ids:
         return []
     return by_condition(s, resource_type, [MODELS[resource_type].id.in_(ids)], scope, limit=len(ids))
+
+
+_R = DiagnosticReportResult
+
+
+def everything_rows(s: Session, resident_id: int, limit: int) -> dict[str, tuple[list, dict[int, list]]]:
+    """Every record of one resident for $everything: type → (rows newest first, at most ``limit`` of them; the
+    rows' parts by record id: Observation components, DiagnosticReport result Observation ids).
+
+    Plain rows (the table's columns as attributes), not ORM objects: the output is read-only, and building and
+    tracking a few hundred ORM instances cost more than the queries. One query per type, one for each kind of
+    part (by the records' ids: a join by resident let PostgreSQL choose a scan of the whole parts table)."""
+    out: dict[str, tuple[list, dict[int, list]]] = {}
+    for rtype, model in MODELS.items():
+        key = sort_key(rtype, RecordFilter())
+        rows = s.execute(select(*model.__table__.c).where(model.resident_id == resident_id)
+                         .order_by(key.desc(), model.id.desc()).limit(limit)).all()
+        out[rtype] = (rows, {})
+    if obs := [r.id for r in out["Observation"][0]]:  # by the ids just read: the primary keys' indexes
+        out["Observation"][1].update(components(s, obs))
+    if reports := [r.id for r in out["DiagnosticReport"][0]]:
+        parts = out["DiagnosticReport"][1]
+        for report_id, oid in s.execute(select(_R.report_id, _R.observation_id).where(_R.report_id.in_(reports))
+                                        .order_by(_R.report_id, _R.seq)):
+            parts.setdefault(report_id, []).append(oid)
+    return out

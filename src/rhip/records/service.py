@@ -311,18 +311,18 @@ def search_keyset(s: Session, who: Principal, resource_type: str, f: repo.Record
     return rows, total, more
 
 
-def everything(s: Session, who: Principal, resident_id: int, limit: int) -> dict[str, list]:
-    """Every record of one resident, by type (newest first), at most ``limit + 1`` rows per type (the caller
-    refuses more than ``limit``). One audit event for all of them, against the resident, with the count of each
-    type: $everything reads one person's whole record, and the trail says so in one line."""
+def everything(s: Session, who: Principal, resident_id: int, limit: int):
+    """The resident and every record of theirs: (resident, type → (rows newest first, their parts by record id),
+    see ``repository.everything_rows``), at most ``limit + 1`` rows per type (the caller refuses more than
+    ``limit``). One audit event for the whole read, against the resident, with the count of each type:
+    $everything reads one person's whole record, and the trail says so in one line."""
     who.require("resident.read")
     r = registry_repo.get_resident(s, resident_id)
     if r is None:
         raise NotFound("居民", "resident", resident_id)
     if not who.scope.covers(r.village_code):
         raise OutOfScope(resident_id, action="resident.everything", resident_ids=[resident_id])
-    f = repo.RecordFilter(resident_id=resident_id)
-    out = {rtype: repo.search(s, rtype, f, who.scope, offset=0, limit=limit + 1)[0] for rtype in repo.MODELS}
+    out = repo.everything_rows(s, resident_id, limit + 1)
     audit(s, who, "resident.everything", resident_ids=[resident_id],
-          detail={rtype: len(rows) for rtype, rows in out.items() if rows})
-    return out
+          detail={rtype: len(rows) for rtype, (rows, _) in out.items() if rows})
+    return r, out

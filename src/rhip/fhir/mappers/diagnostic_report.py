@@ -29,7 +29,8 @@ class DiagnosticReportMapper:
                      "date": "date", "category": "token", "status": "token", "encounter": "reference"}
 
     @staticmethod
-    def to_fhir(row, _extra=None) -> dict:
+    def to_fhir(row, result_ids=None) -> dict:
+        """``result_ids``: the result Observation ids when ``row`` is a plain row (else the row's own)."""
         d = {"resourceType": RTYPE, "id": str(row.id), "meta": common.meta(row),
              "identifier": common.identifier(row), "status": row.status}
         if row.category:
@@ -43,7 +44,7 @@ class DiagnosticReportMapper:
             d["performer"] = [{"reference": f"Practitioner/{row.practitioner_id}"}]
         elif row.org_id:
             d["performer"] = [{"reference": f"Organization/{row.org_id}"}]
-        if ids := row.result_ids:
+        if ids := (row.result_ids if result_ids is None else result_ids):
             d["result"] = [{"reference": f"Observation/{oid}"} for oid in ids]
         if row.conclusion:
             d["conclusion"] = row.conclusion

@@ -1,0 +1,161 @@
+"""History of a whole type (``GET /fhir/{type}/_history``) and the ``_since`` filter shared with instance history.
+
+Every version of every resource of the type that the user may see (the patient within their scope), newest
+first: the live rows (each resource's current version) and the versions ``resource_history`` keeps (superseded
+versions and deletions), in one query (UNION ALL) ordered by (lastUpdated, id, version), descending. Paged like
+searches: by default a ``next`` link carries the last entry's (lastUpdated, id, version) as ``_after`` (keyset:
+a page stays the same while versions are added); ``_page`` gives numbered pages. ``_since`` (an instant) keeps
+the versions made at or after it. One audit event per page (``<type>.history``) naming every patient on it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sqlalchemy import and_, func, literal, or_, select, tuple_, union_all
+from sqlalchemy.orm import Session
+
+from rhip.fhir import history, service
+from rhip.fhir.errors import FhirError, Issue
+from rhip.fhir.mappers.common import instant
+from rhip.fhir.mappers.patient import PatientMapper
+from rhip.fhir.models import ResourceHistory as H
+from rhip.fhir.search import count_and_page
+from rhip.kit import clock
+from rhip.records import repository as records_repo
+from rhip.registry.models import Resident
+from rhip.registry.repository import scope_filter
+from rhip.security.service import Principal, audit
+
+PARAMS = ("_count", "_page", "_since", "_after", "_format")
+STATUS = {"POST": "201 Created", "PUT": "200 OK", "DELETE": "204 No Content"}
+
+
+def since(params: dict[str, list[str]]) -> datetime | None:
+    """``_since`` as a naive platform-local datetime (as stored), or None. An instant needs its offset; a bare
+    date means its midnight on the platform's clock."""
+    values = params.get("_since")
+    if not values:
+        return None
+    text = values[-1]
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise FhirError(400, [Issue("value", f"_since={text!r} is not an instant (e.g. 2026-03-01T08:00:00+08:00)",
+                                    "_since")]) from None
+    return clock.to_platform(value) if value.tzinfo else value
+
+
+def _cursor(text: str) -> tuple[datetime, int, int]:
+    at, _, rest = text.rpartition("~")
+    at, _, rid = at.rpartition("~")
+    try:
+        return datetime.fromisoformat(at), int(rid), int(rest)
+    except ValueError:
+        raise FhirError(400, [Issue("value", f"_after={text!r} is not a paging cursor from this server",
+                                    "_after")]) from None
+
+
+def _versions(rtype: str, who: Principal, after: datetime | None):
+    """(stored, id, version, lastUpdated, resident) of every version of the type in the user's scope."""
+    sf = scope_filter(who.scope)
+    in_scope = select(Resident.id).where(sf) if sf is not None else None
+    if rtype == "Patient":
+        live = select(literal(0).label("stored"), Resident.id.label("rid"), Resident.version.label("vid"),
+                      Resident.updated_at.label("at"), Resident.id.label("resident_id"))
+        if sf is not None:
+            live = live.where(sf)
+        if after is not None:
+            live = live.where(Resident.updated_at >= after)
+    else:
+        model = records_repo.MODELS[rtype]
+        live = select(literal(0).label("stored"), model.id.label("rid"), model.version.label("vid"),
+                      model.updated_at.label("at"), model.resident_id.label("resident_id"))
+        if in_scope is not None:
+            live = live.where(model.resident_id.in_(in_scope))
+        if after is not None:
+            live = live.where(model.updated_at >= after)
+    stored = select(literal(1).label("stored"), H.resource_id.label("rid"), H.version_id.label("vid"),
+                    H.last_updated.label("at"), H.resident_id.label("resident_id")).where(H.resource_type == rtype)
+    if in_scope is not None:
+        stored = stored.where(H.resident_id.in_(in_scope))
+    if after is not None:
+        stored = stored.where(H.last_updated >= after)
+    return union_all(live, stored).subquery("versions")
+
+
+def type_history(s: Session, who: Principal, rtype: str, params: dict[str, list[str]], base: str) -> dict:
+    unknown = sorted(k for k in params if k not in PARAMS)
+    if unknown:
+        raise FhirError(400, [Issue("not-supported", f"history parameter {k!r} is not supported (only "
+                                                     f"{', '.join(p for p in PARAMS if p != '_format')})", k)
+                              for k in unknown])
+    who.require("resident.read")
+    count, page = count_and_page(params)
+    numbered = "_page" in params
+    after = _cursor(params["_after"][-1]) if params.get("_after") and not numbered else None
+    t0 = since(params)
+    v = _versions(rtype, who, t0)
+    total = s.scalar(select(func.count()).select_from(v))
+    q = select(v.c.stored, v.c.rid, v.c.vid, v.c.at, v.c.resident_id)
+    if after is not None:
+        at, rid, vid = after
+        q = q.where(or_(v.c.at < at, and_(v.c.at == at, or_(v.c.rid < rid, and_(v.c.rid == rid, v.c.vid < vid)))))
+    q = q.order_by(v.c.at.desc(), v.c.rid.desc(), v.c.vid.desc())
+    rows = s.execute(q.offset((page - 1) * count if numbered else 0).limit(count + 1)).all()
+    more = len(rows) > count
+    rows = rows[:count]
+    entries = _entries(s, rtype, rows, base)
+    audit(s, who, f"{rtype.lower()}.history", resident_ids=sorted({r.resident_id for r in rows}),
+          detail={"type": rtype, "count": len(rows), "total": total,
+                  **({"since": t0.isoformat()} if t0 else {})})
+
+    flat = [(k, x) for k, xs in sorted(params.items()) if k not in ("_after", "_page") for x in xs]
+
+    def link(relation: str, extra: list[tuple[str, str]]) -> dict:
+        return {"relation": relation, "url": f"{base}/{rtype}/_history?{urlencode(flat + extra)}"}
+
+    if numbered:
+        links = [link("self", [("_page", str(page))])] + (
+            [link("next", [("_page", str(page + 1))])] if more else []) + (
+            [link("previous", [("_page", str(page - 1))])] if page > 1 else [])
+    else:
+        links = [link("self", [("_after", params["_after"][-1])] if after else [])]
+        if more:
+            last = rows[-1]
+            links.append(link("next", [("_after", f"{last.at.isoformat()}~{last.rid}~{last.vid}")]))
+    return {"resourceType": "Bundle", "type": "history", "total": total, "link": links, "entry": entries}
+
+
+def _entries(s: Session, rtype: str, rows: list, base: str) -> list[dict]:
+    live_ids = [r.rid for r in rows if not r.stored]
+    if rtype == "Patient":
+        live = {r.id: PatientMapper.to_fhir(r) for r in s.scalars(select(Resident).where(Resident.id.in_(live_ids)))} \
+            if live_ids else {}
+    else:
+        model = records_repo.MODELS[rtype]
+        found = list(s.scalars(select(model).where(model.id.in_(live_ids)))) if live_ids else []
+        live = {int(res["id"]): res for res in service._record_out(s, rtype, found)}
+    keys = [(r.rid, r.vid) for r in rows if r.stored]
+    stored = {(h.resource_id, h.version_id): h for h in s.scalars(
+        select(H).where(H.resource_type == rtype, tuple_(H.resource_id, H.version_id).in_(keys)))} if keys else {}
+    out = []
+    for r in rows:
+        url = f"{base}/{rtype}/{r.rid}"
+        if not r.stored:
+            res = live[r.rid]
+            method = "POST" if r.vid == 1 else "PUT"
+            out.append({"fullUrl": url, "resource": res,
+                        "request": {"method": method, "url": rtype if method == "POST" else f"{rtype}/{r.rid}"},
+                        "response": {"status": STATUS[method], "etag": f'W/"{r.vid}"',
+                                     "lastModified": res["meta"]["lastUpdated"]}})
+            continue
+        h = stored[(r.rid, r.vid)]
+        e = {"fullUrl": url, "request": {"method": h.method, "url": rtype if h.method == "POST" else f"{rtype}/{r.rid}"},
+             "response": {"status": STATUS[h.method], "etag": f'W/"{h.version_id}"',
+                          "lastModified": instant(h.last_updated)}}
+        if h.resource is not None:
+            e["resource"] = history.as_resource(h)
+        out.append(e)
+    return out

@@ -1,0 +1,103 @@
+"""History of a whole type (GET /fhir/{type}/_history) and _since: every version in the user's scope, newest
+first, deletions included, paged like searches (keyset _after links, or _page), audited per page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from rhip.kit import clock
+from tests.fhir.support import fh
+from tests.fhir.test_history import _audited, _outcome
+from tests.fhir.test_records import bp, encounter
+
+
+@pytest.fixture
+def ticking(monkeypatch):
+    """A clock that moves a minute at each reading: every version gets its own lastUpdated."""
+    t = {"now": datetime(2026, 3, 1, 8, 0)}
+
+    def now():
+        t["now"] += timedelta(minutes=1)
+        return t["now"]
+
+    monkeypatch.setattr(clock, "now", now)
+    return t
+
+
+def _versions(b: dict) -> list[tuple[str, str, str]]:
+    """(id, version, method) of each entry."""
+    return [(e["fullUrl"].rsplit("/", 1)[1], e["response"]["etag"][3:-1], e["request"]["method"])
+            for e in b["entry"]]
+
+
+def _next(b: dict) -> dict[str, list[str]] | None:
+    link = next((x["url"] for x in b["link"] if x["relation"] == "next"), None)
+    return parse_qs(urlsplit(link).query) if link else None
+
+
+def test_type_history_lists_every_version_newest_first_with_deletes(client, county, db, ticking):
+    h = fh(county)
+    enc = client.post("/fhir/Encounter", json=encounter(county), headers=h).json()
+    a = client.post("/fhir/Observation", json=bp(county, enc["id"], 150, 95, source="A"), headers=h).json()
+    b = client.post("/fhir/Observation", json=bp(county, enc["id"], 140, 90, source="B"), headers=h).json()
+    client.post("/fhir/Observation", json=bp(county, enc["id"], 130, 85, source="A"), headers=h)  # A version 2
+    assert client.delete(f"/fhir/Observation/{b['id']}", headers=h).status_code == 204
+    out = client.post("/fhir/Observation", json=bp(county, None, source="OUT", rid_key="out"), headers=h).json()
+    hist = client.get("/fhir/Observation/_history", headers=h).json()
+    assert hist["type"] == "history" and hist["total"] == 5
+    assert _versions(hist) == [(out["id"], "1", "POST"), (b["id"], "2", "DELETE"), (a["id"], "2", "PUT"),
+                               (b["id"], "1", "POST"), (a["id"], "1", "POST")]
+    by_version = {(i, v): e for (i, v, _), e in zip(_versions(hist), hist["entry"])}
+    assert "resource" not in by_version[(b["id"], "2")]
+    assert by_version[(a["id"], "1")]["resource"] == a
+    assert by_version[(a["id"], "2")]["resource"]["component"][0]["valueQuantity"]["value"] == 130
+    # the village doctor sees only the patients of the villages they serve
+    doctor = client.get("/fhir/Observation/_history", headers=fh(county, "village_doctor")).json()
+    assert out["id"] not in {i for i, _, _ in _versions(doctor)} and doctor["total"] == 4
+    assert (("observation.history", county.residents["zhang"]) in _audited(db, "observation.history"))
+
+
+def test_type_history_pages_by_cursor_and_by_number_and_since(client, county, ticking):
+    h = fh(county)
+    made = [client.post("/fhir/Observation", json=bp(county, None, 120 + k, 80, source=f"P{k}"), headers=h).json()
+            for k in range(5)]
+    seen, params = [], {"_count": "2"}
+    while params is not None:
+        page = client.get("/fhir/Observation/_history", params=params, headers=h).json()
+        assert page["total"] == 5
+        seen += [i for i, _, _ in _versions(page)]
+        params = _next(page)
+    assert seen == [m["id"] for m in reversed(made)]
+    second = client.get("/fhir/Observation/_history", params={"_count": 2, "_page": 2}, headers=h).json()
+    assert [i for i, _, _ in _versions(second)] == seen[2:4]
+    assert {x["relation"] for x in second["link"]} == {"self", "next", "previous"}
+    since = made[3]["meta"]["lastUpdated"]
+    recent = client.get("/fhir/Observation/_history", params={"_since": since}, headers=h).json()
+    assert recent["total"] == 2 and [i for i, _, _ in _versions(recent)] == [made[4]["id"], made[3]["id"]]
+    assert client.get("/fhir/Patient/_history", params={"_since": since}, headers=h).json()["total"] == 0
+
+
+def test_instance_history_since(client, county, ticking):
+    h = fh(county)
+    v1 = client.post("/fhir/Observation", json=bp(county, None, 150, 95, source="S"), headers=h).json()
+    v2 = client.post("/fhir/Observation", json=bp(county, None, 140, 95, source="S"), headers=h).json()
+    client.post("/fhir/Observation", json=bp(county, None, 130, 95, source="S"), headers=h)
+    oid = v1["id"]
+    hist = client.get(f"/fhir/Observation/{oid}/_history", params={"_since": v2["meta"]["lastUpdated"]},
+                      headers=h).json()
+    assert hist["total"] == 2 and [v for _, v, _ in _versions(hist)] == ["3", "2"]
+    later = (datetime.fromisoformat(v1["meta"]["lastUpdated"]) + timedelta(days=1)).isoformat()
+    assert client.get(f"/fhir/Observation/{oid}/_history", params={"_since": later}, headers=h).json()["total"] == 0
+
+
+def test_history_parameters_are_checked(client, county):
+    h = fh(county)
+    assert _outcome(client.get("/fhir/Observation/_history", params={"code": "x"}, headers=h), 400)[0][
+        "expression"] == ["code"]
+    assert _outcome(client.get("/fhir/Observation/_history", params={"_since": "yesterday"}, headers=h), 400)[0][
+        "expression"] == ["_since"]
+    assert _outcome(client.get("/fhir/Observation/_history", params={"_after": "nonsense"}, headers=h), 400)
+    assert client.get("/fhir/Organization/_history", headers=h).status_code == 404
