@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from rhip.fhir import service, versions
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
+from rhip.kit import events
 from rhip.kit.errors import RhipError
 from rhip.records import service as records
 from rhip.registry import repository as registry_repo
@@ -88,6 +89,7 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
     if not (method == "POST" and rtype in records.DIRECT_INSERT and not req.get("ifNoneExist")):
         records.flush_pending(s)  # anything but a plain record create may read what is still pending
     if method == "GET":
+        events.deliver(s)  # e.g. programme enrolments that the writes before this one lead to
         if rid:
             res = service.read_patient(s, who, rid) if rtype == "Patient" else service.read_record(s, who, rtype, rid)
         else:
@@ -196,7 +198,9 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
             raise FhirError(400, [Issue("duplicate", "two entries have the same fullUrl", "Bundle.entry")])
         # One transaction: its audit events are written together at the end (one per action, with every
         # subject), and repeated lookups are cached; rows are found by source identifier in one query per type.
-        with batched_audit(s, who, bundle="transaction", entries=len(entries)), records.bulk_writes(s):
+        # Notifications (a diagnosis → programme enrolment) are delivered once for all residents at the end.
+        with batched_audit(s, who, bundle="transaction", entries=len(entries)), events.deferred(s), \
+                records.bulk_writes(s):
             held = _prefetch(s, entries)  # noqa: F841 (kept alive for the identity map)
             for i, e in _order(entries):
                 try:
