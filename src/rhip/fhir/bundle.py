@@ -19,10 +19,14 @@ from sqlalchemy.orm import Session
 from rhip.fhir import service, versions
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
+from rhip.fhir.mappers.patient import PatientMapper
+from rhip.fhir.mpi import link_facility_ids
+from rhip.fhir.validation import validate
 from rhip.kit import events
 from rhip.kit.errors import RhipError
 from rhip.records import service as records
 from rhip.registry import repository as registry_repo
+from rhip.registry import service as registry
 from rhip.security.service import Principal, audit, batched_audit
 
 CREATE_ORDER = {"Patient": 0, "Encounter": 1}
@@ -32,7 +36,22 @@ MAX_ENTRIES = 10_000
 
 
 def _rewrite(value, ids: dict[str, str], where: str):
-    """Replace ``{"reference": "urn:uuid:…"}`` by the created resource's ``Type/id``."""
+    """Replace ``{"reference": "urn:uuid:…"}`` by the created resource's ``Type/id`` (a copy; the input is
+    left as it was)."""
+    try:
+        return _swap(value, ids)
+    except KeyError:  # a reference to no entry: walk again, naming where it is
+        return _rewrite_named(value, ids, where)
+
+
+def _swap(value, ids: dict[str, str]):
+    if isinstance(value, dict):
+        return {k: (ids[v] if k == "reference" and isinstance(v, str) and v.startswith("urn:uuid:")
+                    else _swap(v, ids) if isinstance(v, (dict, list)) else v) for k, v in value.items()}
+    return [_swap(v, ids) if isinstance(v, (dict, list)) else v for v in value]
+
+
+def _rewrite_named(value, ids: dict[str, str], where: str):
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -42,10 +61,10 @@ def _rewrite(value, ids: dict[str, str], where: str):
                                                              "in this Bundle", f"{where}.reference")])
                 out[k] = ids[v]
             else:
-                out[k] = _rewrite(v, ids, f"{where}.{k}")
+                out[k] = _rewrite_named(v, ids, f"{where}.{k}")
         return out
     if isinstance(value, list):
-        return [_rewrite(v, ids, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_rewrite_named(v, ids, f"{where}[{i}]") for i, v in enumerate(value)]
     return value
 
 
@@ -128,10 +147,47 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
         else:
             res = service.update_record(s, who, rtype, rid, resource, if_match=req.get("ifMatch"))
         status = 200
+    return _written(rtype, res, status, base)
+
+
+def _written(rtype: str, res: dict, status: int, base: str) -> dict:
     return {"fullUrl": f"{base}/{rtype}/{res['id']}", "resource": res,
             "response": {"status": STATUS_TEXT[status], "location": f"{rtype}/{res['id']}/_history/"
                                                                    f"{res['meta']['versionId']}",
                          "etag": f'W/"{res["meta"]["versionId"]}"'}}
+
+
+def _create_patients(s: Session, who: Principal, entries: list[tuple[int, dict]], ids: dict[str, str],
+                     base: str) -> dict[int, dict]:
+    """The transaction's new Patients registered together (``registry.create_residents``: one query per check,
+    one INSERT, MPI matching in one pass) → {entry index: response}. Empty — nothing written — when they must go
+    one by one: a conditional create among them, or any of them refused (the one-by-one path then names the
+    first refused entry exactly as before)."""
+    todo = [(i, e) for i, e in entries if e["request"]["method"] == "POST"
+            and e["request"]["url"].strip("/").removeprefix("fhir/") == "Patient"]
+    if len(todo) < 2 or any(e["request"].get("ifNoneExist") for _, e in entries):
+        return {}
+    prepared = []
+    for i, e in todo:
+        try:
+            resource = validate(_rewrite(e["resource"], ids, f"Bundle.entry[{i}].resource"), "Patient")
+            prepared.append((i, e, resource, PatientMapper.to_fields(resource, creating=True)))
+        except (FhirError, RhipError):
+            return {}
+    people = registry.create_residents(s, who, [fields for *_, fields in prepared], source="fhir")
+    if people is None:
+        return {}
+    out = {}
+    for (i, e, resource, _), r in zip(prepared, people):
+        try:
+            link_facility_ids(s, who, r.id, resource)
+        except RhipError as err:
+            raise _with_entry_path(from_rhip_error(err, "Patient"), i) from None
+        records.remember_resident(s, r)
+        if e.get("fullUrl"):
+            ids[e["fullUrl"]] = f"Patient/{r.id}"
+        out[i] = _written("Patient", PatientMapper.to_fhir(r), 201, base)
+    return out
 
 
 def _with_entry_path(err: FhirError, i: int) -> FhirError:
@@ -202,7 +258,10 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
         with batched_audit(s, who, bundle="transaction", entries=len(entries)), events.deferred(s), \
                 records.bulk_writes(s):
             held = _prefetch(s, entries)  # noqa: F841 (kept alive for the identity map)
+            responses.update(_create_patients(s, who, entries, ids, base))
             for i, e in _order(entries):
+                if i in responses:
+                    continue
                 try:
                     responses[i] = _entry(s, who, i, e, ids, base)
                 except FhirError as err:
