@@ -12,7 +12,10 @@ Supported entry requests: POST (create; ``ifNoneExist``), PUT Type/id (update; `
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
+
+import orjson
 
 from sqlalchemy.orm import Session
 
@@ -35,13 +38,28 @@ METHODS = ("GET", "POST", "PUT", "DELETE")
 MAX_ENTRIES = 10_000
 
 
+# ``"reference":"urn:uuid:…"`` as a member of an object in orjson's compact output: after ``{`` or ``,``
+# (inside a JSON string every quote is escaped, so this cannot match text within a value).
+_URN_REFERENCE = re.compile(rb'(?<=[{,])"reference":"(urn:uuid:[^"\\]*)"')
+
+
 def _rewrite(value, ids: dict[str, str], where: str):
     """Replace ``{"reference": "urn:uuid:…"}`` by the created resource's ``Type/id`` (a copy; the input is
-    left as it was)."""
+    left as it was). Done on the resource's JSON text — a tenth of the time of walking it in Python."""
     try:
-        return _swap(value, ids)
+        raw = orjson.dumps(value)
+        if b"urn:uuid:" in raw:
+            raw = _URN_REFERENCE.sub(lambda m: b'"reference":' + orjson.dumps(ids[m.group(1).decode()]), raw)
+            if b'"reference":"urn:uuid:' in raw:  # an escaped character in the reference: walk it instead
+                return _swap(value, ids)
+        return orjson.loads(raw)
     except KeyError:  # a reference to no entry: walk again, naming where it is
         return _rewrite_named(value, ids, where)
+    except TypeError:  # not serializable as is (e.g. an integer beyond 64 bits): walk it
+        try:
+            return _swap(value, ids)
+        except KeyError:
+            return _rewrite_named(value, ids, where)
 
 
 def _swap(value, ids: dict[str, str]):
