@@ -179,11 +179,12 @@ def _create_patients(s: Session, who: Principal, entries: list[tuple[int, dict]]
                      base: str) -> dict[int, dict]:
     """The transaction's new Patients registered together (``registry.create_residents``: one query per check,
     one INSERT, MPI matching in one pass) → {entry index: response}. Empty — nothing written — when they must go
-    one by one: a conditional create among them, or any of them refused (the one-by-one path then names the
-    first refused entry exactly as before)."""
+    one by one: a conditional create or a delete in the Bundle, or any of them refused (the one-by-one path then
+    names the first refused entry exactly as before)."""
     todo = [(i, e) for i, e in entries if e["request"]["method"] == "POST"
             and e["request"]["url"].strip("/").removeprefix("fhir/") == "Patient"]
-    if len(todo) < 2 or any(e["request"].get("ifNoneExist") for _, e in entries):
+    if len(todo) < 2 or any(e["request"].get("ifNoneExist") or e["request"]["method"] == "DELETE"
+                            for _, e in entries):  # (deletes run first, conditional creates search)
         return {}
     prepared = []
     for i, e in todo:
