@@ -91,7 +91,7 @@ def mutants(r: dict):
         elif not isinstance(v, list):
             yield _set(r, path, [v])
         if isinstance(v, dict):
-            yield _set(r, path + ("unknownElement",), "x") if False else _set(r, path, {**v, "unknownElement": "x"})
+            yield _set(r, path, {**v, "unknownElement": "x"})
             for k in list(v):
                 if k.startswith("value") and k != "value":
                     yield _set(r, path, {**v, "valueString": "x", "valueBoolean": True})

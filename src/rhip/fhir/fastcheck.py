@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import types
 import typing
 from functools import cache
 
@@ -38,6 +39,7 @@ from pydantic import TypeAdapter
 from fhir_core import types as fhir_types
 
 REJECT = {"not": {}}  # draft 4 has no boolean schemas
+UNIONS = (typing.Union, types.UnionType)
 STRING = r"^[ \r\n\t]*\S[ \r\n\t\S]*$"
 PATTERNS = {
     "String": STRING, "Markdown": STRING,
@@ -130,17 +132,16 @@ class _Builder:
         return REJECT
 
     def field(self, annotation) -> dict:
+        """Schema of a model field: ``X | None`` (absent is fine; null never), ``List[X]``, ``List[X | None]``."""
         tp, nullable_items = annotation, False
-        args = [a for a in typing.get_args(tp) if a is not type(None)] if typing.get_origin(tp) in (
-            typing.Union, getattr(__import__("types"), "UnionType", None)) else None
-        if args is not None:
+        if typing.get_origin(tp) in UNIONS:
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
             if len(args) != 1:
                 return REJECT
             tp = args[0]
         if typing.get_origin(tp) in (list, typing.List):
             (item,) = typing.get_args(tp)
-            item_args = typing.get_args(item) if typing.get_origin(item) in (
-                typing.Union, getattr(__import__("types"), "UnionType", None)) else None
+            item_args = typing.get_args(item) if typing.get_origin(item) in UNIONS else None
             if item_args is not None:
                 inner = [a for a in item_args if a is not type(None)]
                 if len(inner) != 1:
@@ -169,10 +170,10 @@ class _Builder:
             if e:
                 options.append({"required": [e], "properties": {e: {"required": ["extension"]}}})
             all_of.append({"anyOf": options})
-        for members in (cls.get_one_of_many_fields(None) or {}).values():
+        for members in (cls.get_one_of_many_fields(None) or {}).values():  # value[x]: at most one of them
             names = [alias[m] for m in members]
-            all_of.append({"not": {"anyOf": [{"required": [a, b]} for a, b in itertools.combinations(names, 2)]}}
-                          if len(names) > 1 else {})
+            if len(names) > 1:
+                all_of.append({"not": {"anyOf": [{"required": [a, b]} for a, b in itertools.combinations(names, 2)]}})
             if cls.model_fields[members[0]].json_schema_extra.get("one_of_many_required") is True:
                 all_of.append({"anyOf": [{"required": [n]} for n in names]})
         resource_type = getattr(cls, "__resource_type__", None)
@@ -181,7 +182,6 @@ class _Builder:
         out = {"type": "object", "properties": props, "additionalProperties": False, "minProperties": 1}
         if required:
             out["required"] = required
-        all_of = [a for a in all_of if a]
         if all_of:
             out["allOf"] = all_of
         return out
