@@ -8,7 +8,9 @@
 1. Ingest: transaction Bundles of 100 resources (10 new patients, each with an encounter, a condition and
    7 observations) POSTed sequentially to /fhir through a real server (uvicorn, one worker) — full validation,
    mapping, scope, audit and storage — and, in the same run, the rate at which the ``fhir.resources`` models
-   alone parse and validate the same resources in this process (one core).
+   alone parse and validate the same resources in this process (one core). Both also per CPU-second (the
+   server's, this process's): on a shared machine those move less than the wall-clock rates. With
+   ``--workers N`` (PostgreSQL only): N server processes and N clients posting at once, on a line of its own.
 2. Latency (sequential keep-alive requests, 30 warm-up): Patient read, Patient search by identifier,
    Observation search by patient + code + date range, and Patient/$everything for the patients with the most
    records (the generator's "busy" chronic patients: several admissions a year, a few hundred resources each;
