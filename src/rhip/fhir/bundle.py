@@ -16,7 +16,6 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
-
 from sqlalchemy.orm import Session
 
 from rhip.fhir import service, versions

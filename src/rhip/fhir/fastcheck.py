@@ -34,9 +34,8 @@ import typing
 from functools import cache
 
 import jsonschema_rs
-from pydantic import TypeAdapter
-
 from fhir_core import types as fhir_types
+from pydantic import TypeAdapter
 
 REJECT = {"not": {}}  # draft 4 has no boolean schemas
 UNIONS = (typing.Union, types.UnionType)
