@@ -49,6 +49,10 @@ BAD_VALUES = [None, "", " ", "  a", "a  b", "x\u3000", 0, -1, 1.0, 1.5, 2 ** 31,
               "2026-05", "09:30:00", "not a url", "http://a b", "urn:oid:1.2.x", "=!", "a" * 70, "Patient/x y"]
 
 
+BOUND_LEAVES = {"status", "gender", "system", "use", "code", "type", "category", "criticality", "severity", "intent",
+                "periodUnit", "docStatus"}
+
+
 def _paths(value, path=()):
     yield path, value
     if isinstance(value, dict):
@@ -134,20 +138,27 @@ def test_fast_tier_accepts_only_what_fhir_resources_accepts_unchanged(resource):
     assert checked > 50 and accepted < checked
 
 
-def test_validate_gives_the_same_result_with_and_without_the_fast_tier(monkeypatch):
-    """Every mutant of one Observation: the same accepted JSON or the same OperationOutcome either way."""
-    obs = next(r for r in CORPUS if r["resourceType"] == "Observation" and r.get("component"))
-
+@pytest.mark.parametrize("resource", CORPUS, ids=lambda r: f"{r['resourceType']}")
+def test_validate_gives_the_same_result_with_and_without_the_fast_tier(monkeypatch, resource):
+    """Every mutant: the same accepted JSON or the same OperationOutcome (value-set errors included) either way."""
     def outcome(r):
         try:
             return json.dumps(validate(copy.deepcopy(r), r["resourceType"]))
         except FhirError as e:
             return (e.status, json.dumps(e.outcome()))
 
-    cases = list(mutants(obs))
+    cases = list(mutants(resource)) + [_set(resource, path, "bogus-code") for path, v in _paths(resource)
+                                       if isinstance(v, str) and path and path[-1] in BOUND_LEAVES]
     fast = [outcome(m) for m in cases]
     monkeypatch.setattr(fastcheck, "accepts", lambda data, rtype: False)
     assert [outcome(m) for m in cases] == fast
+
+
+def test_every_required_value_set_is_in_the_schema():
+    for rtype in WRITABLE:
+        assert fastcheck.covers_bindings(rtype)
+    assert not fastcheck.accepts({"resourceType": "Patient", "gender": "man"}, "Patient")
+    assert not fastcheck.accepts({"resourceType": "Patient", "telecom": [{"system": "beeper"}]}, "Patient")
 
 
 def test_bare_resources_get_the_same_verdict():

@@ -186,14 +186,65 @@ class _Builder:
         return out
 
 
+def _require_codes(defs: dict, root: str, path: list[str], allowed: frozenset[str]) -> bool:
+    """Restrict the code at ``path`` below definition ``root`` to ``allowed`` (a required value set, see
+    ``valuesets``). The definitions along the path are copied first, so that only this path is restricted
+    (``Coding.code`` under ``Condition.clinicalStatus``, not every Coding)."""
+    name = root
+    for i, part in enumerate(path):
+        prop = defs[name]["properties"].get(part)
+        if prop is None or prop is REJECT:
+            return False
+        holder = prop["items"] if prop.get("type") == "array" else prop
+        if i == len(path) - 1:
+            holder["enum"] = sorted(allowed)
+            return True
+        ref = holder.get("$ref")
+        if not ref:
+            return False
+        copy_name = f"{name}.{part}"
+        defs[copy_name] = {**defs[ref.rpartition("/")[2]]}
+        defs[copy_name]["properties"] = {k: dict(v) if isinstance(v, dict) else v
+                                         for k, v in defs[copy_name]["properties"].items()}
+        for k, v in defs[copy_name]["properties"].items():
+            if v.get("type") == "array" and isinstance(v.get("items"), dict):
+                v["items"] = dict(v["items"])
+        defs[name]["properties"][part] = dict(prop)
+        target = defs[name]["properties"][part]
+        if target.get("type") == "array":
+            target["items"] = {**target["items"], "$ref": f"#/definitions/{copy_name}"}
+        else:
+            target["$ref"] = f"#/definitions/{copy_name}"
+        name = copy_name
+    return False
+
+
 @cache
 def schema(resource_type: str) -> dict:
-    """The tier-1 JSON Schema of a resource type (definitions of every element type it reaches)."""
+    """The tier-1 JSON Schema of a resource type (definitions of every element type it reaches), with the
+    required value sets of ``valuesets`` as enums: what tier 1 accepts needs no binding check either."""
     from rhip.fhir.validation import model_class
+    from rhip.fhir.valuesets import REQUIRED
 
     b = _Builder()
     root = b.ref(model_class(resource_type))
-    return {"$schema": "http://json-schema.org/draft-04/schema#", **root, "definitions": b.defs}
+    defs = b.defs
+    root_name = root["$ref"].rpartition("/")[2]
+    defs[root_name] = {**defs[root_name], "properties": dict(defs[root_name]["properties"])}
+    _BINDINGS_IN_SCHEMA[resource_type] = all(
+        _require_codes(defs, root_name, path.split("."), allowed)
+        for (rtype, path), allowed in REQUIRED.items() if rtype == resource_type)
+    return {"$schema": "http://json-schema.org/draft-04/schema#", **defs[root_name], "definitions": defs}
+
+
+_BINDINGS_IN_SCHEMA: dict[str, bool] = {}
+
+
+def covers_bindings(resource_type: str) -> bool:
+    """Does tier 1 check every required value set of this type (so that what it accepts needs no
+    ``valuesets.check_required_bindings``)? False when a path could not be followed in the schema."""
+    schema(resource_type)
+    return _BINDINGS_IN_SCHEMA[resource_type]
 
 
 @cache
@@ -203,7 +254,7 @@ def _validator(resource_type: str):
 
 def accepts(data: dict, resource_type: str) -> bool:
     """True when the resource certainly passes ``fhir.resources`` validation (and needs none of its
-    coercions); False means only: ask tier 2."""
+    coercions) and every code bound to a required value set is in it; False means only: ask tier 2."""
     try:
         return _validator(resource_type).is_valid(data)
     except (ValueError, OverflowError, TypeError):  # e.g. an integer beyond 64 bits: tier 2 says what is wrong
