@@ -44,8 +44,9 @@ def free_port() -> int:
 class Server:
     """`uvicorn rhip.app:create_app` on a free loopback port, for the duration of a ``with`` block."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, workers: int = 1):
         self.url = url
+        self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -60,7 +61,8 @@ class Server:
         env = {**os.environ, "RHIP_DATABASE_URL": self.url, "RHIP_DATA_DIR": tempfile.mkdtemp(prefix="rhip-bench-")}
         self.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "rhip.app:create_app", "--factory", "--host",
                                       "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                                      "--no-access-log"], env=env)
+                                      "--no-access-log", *(["--workers", str(self.workers)] if self.workers > 1
+                                                           else [])], env=env)
         for _ in range(300):
             try:
                 if httpx.get(f"{self.base}/healthz").status_code == 200:

@@ -12,16 +12,23 @@ Supported entry requests: POST (create; ``ifNoneExist``), PUT Type/id (update; `
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 from sqlalchemy.orm import Session
 
 from rhip.fhir import integrity, service, versions
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
+from rhip.fhir.mappers.patient import PatientMapper
+from rhip.fhir.mpi import link_facility_ids
+from rhip.fhir.validation import validate
+from rhip.kit import events
 from rhip.kit.errors import RhipError
 from rhip.records import service as records
 from rhip.registry import repository as registry_repo
+from rhip.registry import service as registry
 from rhip.security.service import Principal, audit, batched_audit
 
 CREATE_ORDER = {"Patient": 0, "Encounter": 1}
@@ -30,8 +37,38 @@ METHODS = ("GET", "POST", "PUT", "DELETE")
 MAX_ENTRIES = 10_000
 
 
+# ``"reference":"urn:uuid:…"`` as a member of an object in orjson's compact output: after ``{`` or ``,``
+# (inside a JSON string every quote is escaped, so this cannot match text within a value).
+_URN_REFERENCE = re.compile(rb'(?<=[{,])"reference":"(urn:uuid:[^"\\]*)"')
+
+
 def _rewrite(value, ids: dict[str, str], where: str):
-    """Replace ``{"reference": "urn:uuid:…"}`` by the created resource's ``Type/id``."""
+    """Replace ``{"reference": "urn:uuid:…"}`` by the created resource's ``Type/id`` (a copy; the input is
+    left as it was). Done on the resource's JSON text — a tenth of the time of walking it in Python."""
+    try:
+        raw = orjson.dumps(value)
+        if b"urn:uuid:" in raw:
+            raw = _URN_REFERENCE.sub(lambda m: b'"reference":' + orjson.dumps(ids[m.group(1).decode()]), raw)
+            if b'"reference":"urn:uuid:' in raw:  # an escaped character in the reference: walk it instead
+                return _swap(value, ids)
+        return orjson.loads(raw)
+    except KeyError:  # a reference to no entry: walk again, naming where it is
+        return _rewrite_named(value, ids, where)
+    except TypeError:  # not serializable as is (e.g. an integer beyond 64 bits): walk it
+        try:
+            return _swap(value, ids)
+        except KeyError:
+            return _rewrite_named(value, ids, where)
+
+
+def _swap(value, ids: dict[str, str]):
+    if isinstance(value, dict):
+        return {k: (ids[v] if k == "reference" and isinstance(v, str) and v.startswith("urn:uuid:")
+                    else _swap(v, ids) if isinstance(v, (dict, list)) else v) for k, v in value.items()}
+    return [_swap(v, ids) if isinstance(v, (dict, list)) else v for v in value]
+
+
+def _rewrite_named(value, ids: dict[str, str], where: str):
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -41,10 +78,10 @@ def _rewrite(value, ids: dict[str, str], where: str):
                                                              "in this Bundle", f"{where}.reference")])
                 out[k] = ids[v]
             else:
-                out[k] = _rewrite(v, ids, f"{where}.{k}")
+                out[k] = _rewrite_named(v, ids, f"{where}.{k}")
         return out
     if isinstance(value, list):
-        return [_rewrite(v, ids, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_rewrite_named(v, ids, f"{where}[{i}]") for i, v in enumerate(value)]
     return value
 
 
@@ -88,6 +125,7 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
     if not (method == "POST" and rtype in records.DIRECT_INSERT and not req.get("ifNoneExist")):
         records.flush_pending(s)  # anything but a plain record create may read what is still pending
     if method == "GET":
+        events.deliver(s)  # e.g. programme enrolments that the writes before this one lead to
         if rid:
             res = service.read_patient(s, who, rid) if rtype == "Patient" else service.read_record(s, who, rtype, rid)
         else:
@@ -126,10 +164,48 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
         else:
             res = service.update_record(s, who, rtype, rid, resource, if_match=req.get("ifMatch"))
         status = 200
+    return _written(rtype, res, status, base)
+
+
+def _written(rtype: str, res: dict, status: int, base: str) -> dict:
     return {"fullUrl": f"{base}/{rtype}/{res['id']}", "resource": res,
             "response": {"status": STATUS_TEXT[status], "location": f"{rtype}/{res['id']}/_history/"
                                                                    f"{res['meta']['versionId']}",
                          "etag": f'W/"{res["meta"]["versionId"]}"'}}
+
+
+def _create_patients(s: Session, who: Principal, entries: list[tuple[int, dict]], ids: dict[str, str],
+                     base: str) -> dict[int, dict]:
+    """The transaction's new Patients registered together (``registry.create_residents``: one query per check,
+    one INSERT, MPI matching in one pass) → {entry index: response}. Empty — nothing written — when they must go
+    one by one: a conditional create or a delete in the Bundle, or any of them refused (the one-by-one path then
+    names the first refused entry exactly as before)."""
+    todo = [(i, e) for i, e in entries if e["request"]["method"] == "POST"
+            and e["request"]["url"].strip("/").removeprefix("fhir/") == "Patient"]
+    if len(todo) < 2 or any(e["request"].get("ifNoneExist") or e["request"]["method"] == "DELETE"
+                            for _, e in entries):  # (deletes run first, conditional creates search)
+        return {}
+    prepared = []
+    for i, e in todo:
+        try:
+            resource = validate(_rewrite(e["resource"], ids, f"Bundle.entry[{i}].resource"), "Patient")
+            prepared.append((i, e, resource, PatientMapper.to_fields(resource, creating=True)))
+        except (FhirError, RhipError):
+            return {}
+    people = registry.create_residents(s, who, [fields for *_, fields in prepared], source="fhir")
+    if people is None:
+        return {}
+    out = {}
+    for (i, e, resource, _), r in zip(prepared, people):
+        try:
+            link_facility_ids(s, who, r.id, resource)
+        except RhipError as err:
+            raise _with_entry_path(from_rhip_error(err, "Patient"), i) from None
+        records.remember_resident(s, r)
+        if e.get("fullUrl"):
+            ids[e["fullUrl"]] = f"Patient/{r.id}"
+        out[i] = _written("Patient", PatientMapper.to_fhir(r), 201, base)
+    return out
 
 
 def _with_entry_path(err: FhirError, i: int) -> FhirError:
@@ -196,11 +272,16 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
             raise FhirError(400, [Issue("duplicate", "two entries have the same fullUrl", "Bundle.entry")])
         # One transaction: its audit events are written together at the end (one per action, with every
         # subject), and repeated lookups are cached; rows are found by source identifier in one query per type.
+        # Notifications (a diagnosis → programme enrolment) are delivered once for all residents at the end.
         # (a write the database refuses all the same, e.g. raced by another request: 409 naming the entries)
         with integrity.as_conflict(s, entries, responses), \
-                batched_audit(s, who, bundle="transaction", entries=len(entries)), records.bulk_writes(s):
+                batched_audit(s, who, bundle="transaction", entries=len(entries)), events.deferred(s), \
+                records.bulk_writes(s):
             held = _prefetch(s, entries)  # noqa: F841 (kept alive for the identity map)
+            responses.update(_create_patients(s, who, entries, ids, base))
             for i, e in _order(entries):
+                if i in responses:
+                    continue
                 try:
                     responses[i] = _entry(s, who, i, e, ids, base)
                 except FhirError as err:

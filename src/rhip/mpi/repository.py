@@ -36,8 +36,31 @@ def replace_blocks(s: Session, resident_id: int, hashes: Iterable[int], *, exist
         s.execute(MpiBlock.__table__.insert(), rows)
 
 
-def block_hits(s: Session, hashes: Iterable[int], exclude_id: int | None, scope: Scope | None = None
-               ) -> list[tuple]:
+def insert_blocks(s: Session, rows: list[tuple[int, int]]) -> None:
+    """The blocking keys of several new registrations: (resident id, key hash) pairs, one multi-row INSERT."""
+    if rows:
+        s.execute(MpiBlock.__table__.insert(), [{"key": h, "resident_id": rid} for rid, h in sorted(set(rows))])
+
+
+def new_person_ids(s: Session, count: int, now: datetime) -> list[int]:
+    """``count`` new persons in one statement; their ids in order."""
+    if count <= 0:
+        return []
+    rows = [{"empi": new_empi(), "status": "active", "created_at": now} for _ in range(count)]
+    return list(s.scalars(MpiPerson.__table__.insert().returning(MpiPerson.id, sort_by_parameter_order=True), rows))
+
+
+def insert_registry_links(s: Session, rows: list[dict]) -> None:
+    """Links of new registrations (``person_id``, ``resident_id``, ``how``, ``score``, ``updated_at``), one
+    multi-row INSERT."""
+    if rows:
+        s.execute(MpiLink.__table__.insert(), [{"source_system": REGISTRY_SYSTEM, "source_id": str(r["resident_id"]),
+                                                "status": "active", "replaced_by_resident_id": None, **r}
+                                               for r in rows])
+
+
+def block_hits(s: Session, hashes: Iterable[int], exclude_id: int | None, scope: Scope | None = None,
+               limit: int = MAX_CANDIDATES * 3) -> list[tuple]:
     """One query: (key hash, person id or None, *FIELD_COLUMNS) of other registrations sharing a key with
     ``hashes`` (within ``scope`` if given), at most a few hundred rows — a huge block is cut, never scanned."""
     q = (select(MpiBlock.key, MpiLink.person_id, *FIELD_COLUMNS)
@@ -50,7 +73,7 @@ def block_hits(s: Session, hashes: Iterable[int], exclude_id: int | None, scope:
         sf = scope_filter(scope)
         if sf is not None:
             q = q.where(sf)
-    return [tuple(r) for r in s.execute(q.limit(MAX_CANDIDATES * 3))]
+    return [tuple(r) for r in s.execute(q.limit(limit))]
 
 
 def new_person_id(s: Session, now: datetime) -> int:

@@ -81,6 +81,12 @@ def _candidates(s: Session, p: PersonFields, P: ScoringParams, *, exclude_id: in
         rows[row[0]] = row
         if person_id is not None:
             persons[row[0]] = person_id
+    return scored(p, P, kinds, rows), persons
+
+
+def scored(p: PersonFields, P: ScoringParams, kinds: dict[int, set[str]], rows: dict[int, tuple]) -> list[Candidate]:
+    """The candidates (rows in ``FIELD_COLUMNS`` order, with the kinds of blocking keys they share with ``p``)
+    worth scoring, scored and classified, best first; at most ``MAX_CANDIDATES`` of them are looked at."""
     year = birth_year(p)
     out = []
     for rid, row in list(rows.items())[:repo.MAX_CANDIDATES]:
@@ -91,7 +97,7 @@ def _candidates(s: Session, p: PersonFields, P: ScoringParams, *, exclude_id: in
         sc = score(levels, P)
         out.append(Candidate(rid, row[8], levels, sc, classify_pair(levels, sc.probability, P)))
     out.sort(key=lambda c: (-c.score.probability, c.resident_id))
-    return out, persons
+    return out
 
 
 def _ensure_link(s: Session, resident_id: int, now) -> MpiLink:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime
 
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -150,6 +151,33 @@ def residents_with_id_number(s: Session, id_number: str, *, exclude_id: int | No
     return list(s.scalars(q.limit(5)))
 
 
+def insert_residents(s: Session, rows: list[dict]) -> list[Resident]:
+    """New registrations in one multi-row INSERT … RETURNING id (no ORM unit of work). Returns them as
+    (transient) ``Resident`` objects with every column — the columns' defaults filled in — for the caller
+    to render; read one again through the session to change it."""
+    if not rows:
+        return []
+    full = [{**_resident_defaults(), **r} for r in rows]
+    ids = list(s.scalars(insert(Resident.__table__).returning(Resident.__table__.c.id, sort_by_parameter_order=True),
+                         full))
+    return [Resident(id=rid, **values) for rid, values in zip(ids, full)]
+
+
+@cache
+def _resident_defaults() -> dict:
+    """Every column but the id: its scalar default, else None (what an ORM insert would store)."""
+    return {c.key: (c.default.arg if c.default is not None and c.default.is_scalar else None)
+            for c in Resident.__table__.columns if c.key != "id"}
+
+
+def registered_id_numbers(s: Session, id_numbers: list[str]) -> set[str]:
+    """Which of these ID numbers a living registration already has (one query)."""
+    if not id_numbers:
+        return set()
+    return set(s.scalars(select(Resident.id_number).where(Resident.id_number.in_(id_numbers),
+                                                          Resident.status != "deceased")))
+
+
 def household_members(s: Session, household_id: int) -> list[Resident]:
     return list(s.scalars(select(Resident).where(Resident.household_id == household_id)
                           .order_by(Resident.relation_to_head, Resident.birth_date)))
@@ -162,24 +190,35 @@ def get_household(s: Session, household_id: int) -> Household | None:
 COUNTERS = {"record": VillageCounter.next_record, "household": VillageCounter.next_household}
 
 
-def allocate_number(s: Session, village_code: str, kind: str) -> int:
-    """Next health-record ("record") or household ("household") number of a village.
+def allocate_number(s: Session, village_code: str, kind: str, count: int = 1) -> int:
+    """Next health-record ("record") or household ("household") number of a village (the first of ``count``
+    consecutive ones).
 
     One atomic ``UPDATE … RETURNING`` takes the row's write lock before reading (SQLite has no
     SELECT … FOR UPDATE). A village's first registration creates its counter, starting after the highest
     number in use; two concurrent first registrations both try, one insert is ignored."""
-    column = COUNTERS[kind]
-    bump = (update(VillageCounter).where(VillageCounter.village_code == village_code)
-            .values({column: column + 1}).returning(column))
-    value = s.scalar(bump)
+    bump = _bump_statement(kind)
+    params = {"village": village_code, "count": count}
+    value = s.scalar(bump, params)
     if value is None:
         rec = s.scalar(select(func.max(Resident.record_no)).where(Resident.village_code == village_code))
         hh = s.scalar(select(func.max(Household.code)).where(Household.village_code == village_code))
         insert_if_absent(s, VillageCounter.__table__, {
             "village_code": village_code, "next_record": int(rec[12:]) + 1 if rec else 1,
             "next_household": int(hh[12:]) + 1 if hh else 1})
-        value = s.scalar(bump)
-    return value - 1
+        value = s.scalar(bump, params)
+    return value - count
+
+
+@cache
+def _bump_statement(kind: str):
+    """``UPDATE village_counter SET <counter> = <counter> + :count WHERE village_code = :village RETURNING …``,
+    built once: a Core statement with bound parameters (no counter objects are ever held, so the ORM's
+    bulk-update path, several times slower, is not needed)."""
+    table = VillageCounter.__table__
+    column = table.c[COUNTERS[kind].key]
+    return update(table).where(table.c.village_code == bindparam("village")) \
+        .values({column: column + bindparam("count")}).returning(column)
 
 
 def bump_version(s: Session, resident_id: int, expected: int, values: dict) -> int:

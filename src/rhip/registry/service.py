@@ -220,6 +220,51 @@ def create_resident(s: Session, who: Principal, data: dict, *, source: str = "ap
     return r
 
 
+def create_residents(s: Session, who: Principal, items: list[dict], *, source: str = "api") -> list[Resident] | None:
+    """Register several residents at once — e.g. the new Patients of one FHIR transaction — with the outcome of
+    ``create_resident`` for each in turn (numbers in order per village, MPI matching in order, so a later one
+    can match an earlier one), but one query per check, numbers allocated per village in one block, one INSERT
+    and one notification.
+
+    Returns None, having written nothing, when any of them would be refused (or has a household): the caller
+    then creates them one by one, which raises the exact error of the first refused one."""
+    who.require("resident.write")
+    on = today()
+    cleans: list[dict] = []
+    seen: set[str] = set()
+    for data in items:
+        clean, errors = validate_resident(data, today=on)
+        if errors or clean.get("household_id") is not None:
+            return None
+        _check_village(s, who, clean["village_code"], errors)
+        if errors or (clean.get("id_number") and clean["id_number"] in seen):
+            return None
+        if clean.get("id_number"):
+            seen.add(clean["id_number"])
+        cleans.append(clean)
+    if repo.registered_id_numbers(s, sorted(seen)):
+        return None
+    per_village: dict[str, int] = {}
+    for clean in cleans:
+        per_village[clean["village_code"]] = per_village.get(clean["village_code"], 0) + 1
+    next_seq = {v: repo.allocate_number(s, v, "record", n) for v, n in sorted(per_village.items())}
+    now = clock.now()
+    rows = []
+    for clean in cleans:
+        village = clean["village_code"]
+        seq, next_seq[village] = next_seq[village], next_seq[village] + 1
+        rows.append({**clean, "record_no": record_number(village, seq), "source": source, "version": 1,
+                     "created_at": now, "updated_at": now, "ethnicity": clean.get("ethnicity") or "01"})
+    people = repo.insert_residents(s, rows)
+    for r in people:
+        audit(s, who, "resident.create", resident_ids=[r.id], detail={"record_no": r.record_no})
+    from rhip.mpi.write_batch import on_residents_created
+
+    on_residents_created(s, who, people)
+    events.publish(s, who, events.FACTS_CHANGED, resident_ids=[r.id for r in people])
+    return people
+
+
 def _mpi_match(s: Session, who: Principal, r: Resident, *, created: bool) -> None:
     """Every write of a person goes through the master patient index (match, link or queue for review)."""
     from rhip.mpi.service import on_resident_written
