@@ -11,11 +11,9 @@ from sqlalchemy import select
 
 from rhip.contracts.models import Contract
 from rhip.contracts.rules_person import MERGED, end_on_merge, may_sign
-from rhip.mpi.bulk import index_registry
-from rhip.mpi.models import MpiLink
-from rhip.mpi.service import params
 from tests.contracts.conftest import sign_body
-from tests.factories import V11, auth, resident_row
+from tests.factories import auth
+from tests.mpi.support import index_and_check_linked, second_registration
 
 
 @pytest.mark.parametrize("replaced_by, others, code", [
@@ -38,27 +36,10 @@ def test_end_on_merge(merged, survivor, ends):
     assert end_on_merge(merged, survivor) is ends
 
 
-def _second_registration(db, county) -> int:
-    with db.unit_of_work() as s:
-        r = resident_row("张莉", "2", date(1958, 3, 14), V11, 9, phone="13812345678")
-        s.add(r)
-        s.flush()
-        county.residents["zhang2"] = r.id
-        return r.id
-
-
-def _index(db, county) -> None:
-    with db.engine.begin() as conn:
-        index_registry(conn, params())
-    with db.read_only() as s:
-        person = dict(s.execute(select(MpiLink.resident_id, MpiLink.person_id)).all())
-    assert person[county.residents["zhang"]] == person[county.residents["zhang2"]]
-
-
 def test_second_registration_of_a_signed_person_cannot_sign(client, setup, db):
     st = setup
-    dup = _second_registration(db, st.county)
-    _index(db, st.county)
+    dup = second_registration(db, st.county)
+    index_and_check_linked(db, st.county)
     h = auth(st.county, "village_doctor")
     assert client.post("/api/contracts", json=sign_body(st), headers=h).status_code == 201
     r = client.post("/api/contracts", json=sign_body(st, "zhang2", packages=["basic"]), headers=h)
@@ -70,12 +51,12 @@ def test_second_registration_of_a_signed_person_cannot_sign(client, setup, db):
 
 def test_merge_ends_the_duplicate_contract(client, setup, db):
     st = setup
-    dup = _second_registration(db, st.county)
+    dup = second_registration(db, st.county)
     h = auth(st.county, "village_doctor")
     # signed twice before the MPI knew the two registrations are one person
     first = client.post("/api/contracts", json=sign_body(st), headers=h).json()
     second = client.post("/api/contracts", json=sign_body(st, "zhang2", packages=["basic"]), headers=h).json()
-    _index(db, st.county)
+    index_and_check_linked(db, st.county)
     r = client.post("/api/mpi/merges", json={"survivor": st.county.residents["zhang"], "merged": dup,
                                             "reason": "同一人"}, headers=auth(st.county, "admin"))
     assert r.status_code == 201, r.text

@@ -10,9 +10,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from rhip.mpi.bulk import index_registry
-from rhip.mpi.models import MpiLink
-from rhip.mpi.service import params
 from rhip.programs import enrollment as enrol
 from rhip.programs import repository as repo
 from rhip.programs.models import Enrollment, ProgramItem
@@ -20,7 +17,8 @@ from rhip.programs.rules_enrollment import Desired
 from rhip.programs.rules_person import LINKED, MERGED, HeldElsewhere, per_person
 from rhip.security.models import AuditEvent
 from rhip.security.service import system_principal
-from tests.factories import V11, auth, resident_row
+from tests.factories import auth
+from tests.mpi.support import index_and_check_linked, second_registration
 from tests.programs.support import ON, programs_of
 
 
@@ -50,28 +48,10 @@ def test_per_person_rule(desired, held, replaced_by, kept, skipped):
     assert all(n.reason_zh and n.reason_en and str(n.via_resident_id) in n.reason_zh for n in not_made)
 
 
-def _second_registration(db, county) -> int:
-    """张丽 registered a second time (a homophone of the name, same birth date and phone) in her village."""
-    with db.unit_of_work() as s:
-        r = resident_row("张莉", "2", date(1958, 3, 14), V11, 9, phone="13812345678")
-        s.add(r)
-        s.flush()
-        county.residents["zhang2"] = r.id
-        return r.id
-
-
-def _index(db, county) -> None:
-    with db.engine.begin() as conn:
-        index_registry(conn, params())
-    with db.read_only() as s:
-        person = dict(s.execute(select(MpiLink.resident_id, MpiLink.person_id)).all())
-    assert person[county.residents["zhang"]] == person[county.residents["zhang2"]]  # one person
-
-
 def test_second_registration_is_not_enrolled_again(db, client, enrolled):
     c = enrolled
-    dup = _second_registration(db, c)
-    _index(db, c)
+    dup = second_registration(db, c)
+    index_and_check_linked(db, c)
     with db.unit_of_work() as s:
         ch = enrol.recompute(s, system_principal("test"), [dup], on=ON)
     assert programs_of(db, dup) == {}  # 68 years old, but her elderly care runs on the first registration
@@ -95,8 +75,8 @@ def test_second_registration_is_not_enrolled_again(db, client, enrolled):
 
 
 def test_bulk_job_enrols_each_person_once(db, county):
-    dup = _second_registration(db, county)
-    _index(db, county)
+    dup = second_registration(db, county)
+    index_and_check_linked(db, county)
     with db.unit_of_work() as s:
         stats = enrol.recompute_all(s, system_principal("test"), ON)
     assert stats["not_enrolled_same_person"] == 1
@@ -106,11 +86,11 @@ def test_bulk_job_enrols_each_person_once(db, county):
 
 def test_merge_ends_the_duplicate_enrolment_and_cancels_its_items(db, client, county):
     c = county
-    dup = _second_registration(db, c)
+    dup = second_registration(db, c)
     with db.unit_of_work() as s:  # enrolled before the MPI knew they are one person: twice in elderly
         enrol.recompute(s, system_principal("test"), [c.residents["zhang"], dup], on=ON)
     assert set(programs_of(db, dup)) == set(programs_of(db, c.residents["zhang"])) == {"elderly"}
-    _index(db, c)
+    index_and_check_linked(db, c)
     r = client.post("/api/mpi/merges", json={"survivor": c.residents["zhang"], "merged": dup, "reason": "同一人"},
                     headers=auth(c, "admin"))
     assert r.status_code == 201, r.text

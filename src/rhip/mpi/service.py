@@ -151,9 +151,19 @@ def on_resident_written(s: Session, who: Principal, r: Resident, *, created: boo
         outcome_kind = "new"
     else:
         person_id = link.person_id
+    queued = queue_reviews(s, who, r, person_id, interesting, persons, decided, now, linked_to=linked_to,
+                           kind=outcome_kind, candidates=len(cands), prob=prob)
+    return MatchOutcome(r.id, person_id, outcome_kind, linked_to, prob, queued)
+
+
+def queue_reviews(s: Session, who: Principal, r: Resident, person_id: int, interesting: list[Candidate],
+                  person_of: dict[int, int], decided, now, *, linked_to: int | None, kind: str, candidates: int,
+                  prob: float | None) -> list[int]:
+    """Queue for review each possible match that is not already the same person or decided, and audit the
+    outcome when the record was tied to other people (the write itself is audited by the registry)."""
     queued = []
     for c in interesting:
-        if persons.get(c.resident_id) == person_id or _pair(r.id, c.resident_id) in decided:
+        if person_of.get(c.resident_id) == person_id or _pair(r.id, c.resident_id) in decided:
             continue
         a, b = _pair(r.id, c.resident_id)
         repo.add_review(s, resident_a=a, resident_b=b, village_a=r.village_code if a == r.id else c.village_code,
@@ -161,11 +171,10 @@ def on_resident_written(s: Session, who: Principal, r: Resident, *, created: boo
                         weight=c.score.weight, levels=_levels_json(c.levels), status="pending", created_at=now)
         queued.append(c.resident_id)
     if linked_to or queued:
-        # The write itself is audited by the registry; the MPI audits when it tied this record to other people.
         audit(s, who, "mpi.match", resident_ids=[r.id] + ([linked_to] if linked_to else []) + queued,
-              detail={"result": outcome_kind, "candidates": len(cands), "queued": len(queued),
+              detail={"result": kind, "candidates": candidates, "queued": len(queued),
                       **({"probability": round(prob, 6)} if prob is not None else {})})
-    return MatchOutcome(r.id, person_id, outcome_kind, linked_to, prob, queued)
+    return queued
 
 
 # ---------------------------------------------------------------- $match

@@ -17,9 +17,11 @@ from rhip.kit import clock
 from rhip.mpi import repository as repo
 from rhip.mpi.candidates import hashed_keys
 from rhip.mpi.rules_score import MATCH, NO_MATCH
-from rhip.mpi.service import MatchOutcome, _ensure_link, _levels_json, _pair, params, resident_fields, scored
+from rhip.mpi.service import (
+    MatchOutcome, _ensure_link, _pair, params, queue_reviews, resident_fields, scored,
+)
 from rhip.registry.models import Resident
-from rhip.security.service import Principal, audit
+from rhip.security.service import Principal
 
 
 def _row(r: Resident) -> tuple:
@@ -80,19 +82,8 @@ def on_residents_created(s: Session, who: Principal, residents: list[Resident]) 
             links.append({"resident_id": r.id, "person_id": person_id, "how": "new", "score": None,
                           "updated_at": now})
         person_of[r.id] = person_id
-        queued = []
-        for c in interesting:
-            if person_of.get(c.resident_id) == person_id or _pair(r.id, c.resident_id) in decided:
-                continue
-            a, b = _pair(r.id, c.resident_id)
-            repo.add_review(s, resident_a=a, resident_b=b, village_a=r.village_code if a == r.id else c.village_code,
-                            village_b=r.village_code if b == r.id else c.village_code, score=c.score.probability,
-                            weight=c.score.weight, levels=_levels_json(c.levels), status="pending", created_at=now)
-            queued.append(c.resident_id)
-        if linked_to or queued:
-            audit(s, who, "mpi.match", resident_ids=[r.id] + ([linked_to] if linked_to else []) + queued,
-                  detail={"result": kind, "candidates": len(cands), "queued": len(queued),
-                          **({"probability": round(prob, 6)} if prob is not None else {})})
+        queued = queue_reviews(s, who, r, person_id, interesting, person_of, decided, now, linked_to=linked_to,
+                               kind=kind, candidates=len(cands), prob=prob)
         outcomes.append(MatchOutcome(r.id, person_id, kind, linked_to, prob, queued))
         row = _row(r)
         for key in ks:
