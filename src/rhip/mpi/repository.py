@@ -145,6 +145,13 @@ def registrations_of_same_person(s: Session, resident_ids: Iterable[int]) -> dic
     return out
 
 
+def links_of_same_person(s: Session, resident_id: int) -> list[MpiLink]:
+    """Every link of the person this registration belongs to (its own link included), in one query."""
+    person = (select(MpiLink.person_id).where(MpiLink.source_system == REGISTRY_SYSTEM,
+                                             MpiLink.source_id == str(resident_id)).scalar_subquery())
+    return list(s.scalars(select(MpiLink).where(MpiLink.person_id == person).order_by(MpiLink.id)))
+
+
 def links_of_person(s: Session, person_id: int) -> list[MpiLink]:
     return list(s.scalars(select(MpiLink).where(MpiLink.person_id == person_id).order_by(MpiLink.id)))
 

@@ -18,7 +18,7 @@ from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, Validati
 from rhip.kit.pagination import Page, PageRequest
 from rhip.mpi import repository as repo
 from rhip.mpi.candidates import birth_year, compare_pair, fields_of, hashed_keys, worth_scoring
-from rhip.mpi.models import MpiLink, MpiReview
+from rhip.mpi.models import REGISTRY_SYSTEM, MpiLink, MpiReview
 from rhip.mpi.rules import PersonFields
 from rhip.mpi.rules_input import check_count, check_query
 from rhip.mpi.rules_levels import Level
@@ -222,13 +222,17 @@ def _resident_in_scope(s: Session, who: Principal, resident_id: int, action: str
 
 def patient_links(s: Session, resident_id: int) -> list[tuple[int, str]]:
     """(other resident id, FHIR link type) for Patient.link: replaced-by / replaces / seealso."""
-    link = repo.link_of_resident(s, resident_id)
+    links = repo.links_of_same_person(s, resident_id)  # one round trip: this runs on every Patient read
+    link = next((k for k in links if k.source_system == REGISTRY_SYSTEM and k.source_id == str(resident_id)),
+                None)
     if link is None:
         return []
     out: list[tuple[int, str]] = []
     if link.status == "replaced" and link.replaced_by_resident_id:
         out.append((link.replaced_by_resident_id, "replaced-by"))
-    for other in repo.links_of_person(s, link.person_id):
+    for other in links:
+        if other is link:
+            continue
         rid = other.resident_id
         if rid is None or rid == resident_id or rid == link.replaced_by_resident_id:
             continue
