@@ -21,6 +21,7 @@ from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, Precondi
 from rhip.kit.pagination import Page, PageRequest
 from rhip.mpi import repository as mpi_repo
 from rhip.registry import repository as reg_repo
+from rhip.registry.service import resident_in_scope
 from rhip.registry.models import Practitioner, Resident, Team
 from rhip.security.service import Principal, audit
 
@@ -42,12 +43,7 @@ class ContractView:
 
 
 def _resident(s: Session, who: Principal, resident_id: int | None, action: str) -> Resident:
-    r = reg_repo.get_resident(s, resident_id) if resident_id else None
-    if r is None:
-        raise NotFound("居民", "resident", resident_id)
-    if not who.scope.covers(r.village_code):
-        raise OutOfScope(resident_id, action=action, resident_ids=[resident_id])
-    return r
+    return resident_in_scope(s, who, resident_id, action)
 
 
 def _contract(s: Session, who: Principal, contract_id: int, action: str) -> tuple[Contract, Resident]:

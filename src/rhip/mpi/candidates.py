@@ -16,8 +16,8 @@ from hashlib import blake2b
 from functools import lru_cache
 
 from rhip.kit.idcard import check_id_number
-from rhip.mpi.rules import PersonFields, blocking_keys, compare_records
-from rhip.mpi.rules_fields import id_body, normalize_sex, parse_birth_date
+from rhip.mpi.rules import PersonFields, birth_year, blocking_keys, compare_records
+from rhip.mpi.rules_fields import normalize_sex, parse_birth_date
 from rhip.mpi.rules_names import name_pinyin
 from rhip.mpi.rules_levels import IdLevel, Level
 
@@ -77,16 +77,6 @@ def key_hash(key: str) -> int:
 def hashed_keys(p: PersonFields, keys: Iterable[str] | None = None) -> dict[int, str]:
     """hash → kind ("id", "py", "ph", "hh", "vi", "bd") of every blocking key of ``p`` (or of ``keys``)."""
     return {key_hash(k): k.split(":", 1)[0] for k in (mpi_keys(p) if keys is None else keys)}
-
-
-def birth_year(p: PersonFields) -> int | None:
-    ymd = parse_birth_date(p.birth_date)
-    if ymd is not None:
-        return ymd[0]
-    body, _ = id_body(p.id_number)
-    if len(body) == 17 and body[6:10].isdigit():
-        return int(body[6:10])
-    return None
 
 
 def worth_scoring(kinds: Iterable[str], year_a: int | None, year_b: int | None) -> bool:

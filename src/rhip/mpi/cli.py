@@ -9,14 +9,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rhip.kit.cli import fail
+
 app = typer.Typer(help="主索引 master patient index (MPI)", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 2):
-    err.print(f"[red]✗[/red] {message}")
-    raise typer.Exit(code)
+def _fail(message: str, code: int = 2):  # exit code 2: bad input files
+    fail(message, code)
 
 
 def _registry_frame(db, progress):

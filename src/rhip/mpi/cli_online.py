@@ -13,15 +13,13 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from rhip.kit.cli import open_db
+
 app = typer.Typer(help="主索引（在线匹配）Master patient index: index, fit, stats", no_args_is_help=True)
 out = Console()
 
 
-def _db():
-    from rhip.kit.db import Database
-    from rhip.settings import get_settings
-
-    return Database(get_settings().db_url)
+_db = open_db  # shared by every command group (rhip.kit.cli)
 
 
 def print_truth(truth: dict | None, printer=out.print) -> None:

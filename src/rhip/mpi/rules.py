@@ -84,7 +84,8 @@ def compare_records(a: PersonFields, b: PersonFields) -> dict[str, Level]:
     }
 
 
-def _birth_year(p: PersonFields) -> int | None:
+def birth_year(p: PersonFields) -> int | None:
+    """From the birth date, else from an 18-digit ID number's date."""
     ymd = parse_birth_date(p.birth_date)
     if ymd is not None:
         return ymd[0]
@@ -118,7 +119,7 @@ def blocking_keys(p: PersonFields) -> set[str]:
     if len(body) == 17:
         keys.add(f"id:{body}")
     syllables = name_pinyin(p.name)
-    year = _birth_year(p)
+    year = birth_year(p)
     if syllables and year is not None:
         keys.add(f"py:{''.join(syllables)}:{year}")
     for phone in p.phones or ():

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from rhip.kit import clock, events
-from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, ValidationFailed
+from rhip.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from rhip.kit.pagination import Page, PageRequest
 from rhip.mpi import repository as repo
 from rhip.mpi.candidates import birth_year, compare_pair, fields_of, hashed_keys, worth_scoring
@@ -25,6 +25,7 @@ from rhip.mpi.rules_levels import Level
 from rhip.mpi.rules_score import MATCH, NO_MATCH, Score, ScoringParams, classify_pair, load_params, \
     grade_pair, score
 from rhip.registry import repository as registry_repo
+from rhip.registry.service import resident_in_scope
 from rhip.registry.models import Resident
 from rhip.security.service import Principal, audit
 
@@ -212,12 +213,7 @@ def match_query(s: Session, who: Principal, data: dict, *, count: int | None = N
 # ---------------------------------------------------------------- identity and links
 
 def _resident_in_scope(s: Session, who: Principal, resident_id: int, action: str) -> Resident:
-    r = registry_repo.get_resident(s, resident_id)
-    if r is None:
-        raise NotFound("居民", "resident", resident_id)
-    if not who.scope.covers(r.village_code):
-        raise OutOfScope(resident_id, action=action, resident_ids=[resident_id])
-    return r
+    return resident_in_scope(s, who, resident_id, action)
 
 
 def patient_links(s: Session, resident_id: int) -> list[tuple[int, str]]:

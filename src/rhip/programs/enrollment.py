@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from rhip.kit import clock
 from rhip.kit.dialect import bulk_insert, reset_sequence
-from rhip.kit.errors import Conflict, FieldError, NotFound, OutOfScope, ValidationFailed
+from rhip.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from rhip.mpi import repository as mpi_repo
 from rhip.programs import repository as repo
 from rhip.programs.models import END_REASONS, PROGRAM_LABELS, PROGRAMS, Enrollment, ProgramItem
@@ -39,6 +39,7 @@ from rhip.programs.rules_enrollment import ConditionFact, Desired, PersonFacts, 
 from rhip.programs.rules_person import HeldElsewhere, NotEnrolled, per_person
 from rhip.programs.rules_plan import plan, schedule_version
 from rhip.registry import repository as registry_repo
+from rhip.registry.service import resident_in_scope
 from rhip.security.service import Principal, audit
 
 ITEM_COLUMNS = ("id", "enrollment_id", "resident_id", "program", "kind", "name_zh", "service", "due_date",
@@ -286,12 +287,7 @@ PROGRAM_ANCHOR = {"child": "birth", "elderly": "birth", "pregnancy": "lmp", "tb"
 
 
 def _resident(s: Session, who: Principal, resident_id: int, action: str):
-    r = registry_repo.get_resident(s, resident_id)
-    if r is None:
-        raise NotFound("居民", "resident", resident_id)
-    if not who.scope.covers(r.village_code):
-        raise OutOfScope(resident_id, action=action, resident_ids=[resident_id])
-    return r
+    return resident_in_scope(s, who, resident_id, action)
 
 
 def enroll_manually(s: Session, who: Principal, resident_id: int, program: str, start: date, reason: str,

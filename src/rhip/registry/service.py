@@ -155,6 +155,12 @@ def _in_scope(who: Principal, resident: Resident | None, resident_id: int, actio
     return resident
 
 
+def resident_in_scope(s: Session, who: Principal, resident_id: int | None, action: str) -> Resident:
+    """The registration, if it exists and the user's scope covers its village (404 otherwise, the refusal
+    audited under ``action``). Not audited as a read: the caller audits what it does with it."""
+    return _in_scope(who, repo.get_resident(s, resident_id) if resident_id else None, resident_id, action)
+
+
 def get_resident(s: Session, who: Principal, resident_id: int, *, action: str = "resident.read") -> Resident:
     who.require("resident.read")
     resident = _in_scope(who, repo.get_resident(s, resident_id), resident_id, action)
