@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rhip.kit.cli import fail, open_db
 from rhip.settings import get_settings
 
 app = typer.Typer(help="RHIP 区域全民健康信息平台 — Regional Health Information Platform", no_args_is_help=True)
@@ -32,15 +33,7 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _db():
-    from rhip.kit.db import Database
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str, code: int = 1):
-    err.print(f"[red]✗[/red] {message}")
-    raise typer.Exit(code)
+_db, _fail = open_db, fail  # shared by every command group (rhip.kit.cli)
 
 
 @app.command()

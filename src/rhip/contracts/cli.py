@@ -11,15 +11,13 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from rhip.kit.cli import open_db
+
 app = typer.Typer(help="家庭医生签约 family-doctor contracts: 到期处理、重点人群分类、指标事实", no_args_is_help=True)
 out = Console()
 
 
-def _db():
-    from rhip.kit.db import Database
-    from rhip.settings import get_settings
-
-    return Database(get_settings().db_url)
+_db = open_db  # shared by every command group (rhip.kit.cli)
 
 
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="日期 YYYY-MM-DD，默认今天")]

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from rhip.kit.errors import FieldError
+from rhip.kit.versioned import dated_versions
 from rhip.programs.rules_common import add_months
 from rhip.registry.rules import age_on
 
@@ -96,12 +97,8 @@ def catalogue_versions() -> tuple[Catalogue, ...]:
     doc = _load("packages.json")
     types = MappingProxyType({code: ServiceType(code, t["name_zh"], t["name_en"], tuple(t["encounter_kinds"]))
                               for code, t in doc["service_types"].items()})
-    raws = sorted(doc["versions"], key=lambda v: v["effective_from"])
     out = []
-    for i, raw in enumerate(raws):
-        eff_to = raw.get("effective_to")
-        if eff_to is None and i + 1 < len(raws):
-            eff_to = (date.fromisoformat(raws[i + 1]["effective_from"]) - timedelta(days=1)).isoformat()
+    for raw, eff_from, eff_to in dated_versions(doc["versions"]):
         packages = {}
         for p in raw["packages"]:
             unknown = set(p["services"]) - set(types)
@@ -112,8 +109,7 @@ def catalogue_versions() -> tuple[Catalogue, ...]:
             packages[p["code"]] = Package(p["code"], p["kind"], p["name_zh"], p["name_en"], float(p["price"]),
                                           MappingProxyType(dict(p["payers"])), tuple(p.get("for_populations", ())),
                                           MappingProxyType(dict(p["services"])))
-        out.append(Catalogue(raw["version"], date.fromisoformat(raw["effective_from"]),
-                             date.fromisoformat(eff_to) if eff_to else None, raw.get("status", "local"),
+        out.append(Catalogue(raw["version"], eff_from, eff_to, raw.get("status", "local"),
                              raw.get("source", ""), MappingProxyType(dict(raw["params"])),
                              MappingProxyType(packages), types))
     return tuple(out)

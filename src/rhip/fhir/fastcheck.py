@@ -88,7 +88,7 @@ class _Builder:
     def ref(self, cls) -> dict:
         name = f"{cls.__module__.rpartition('.')[2]}.{cls.__name__}"
         if name not in self.defs:
-            self.defs[name] = {}  # placeholder: recursive types (Extension, Identifier.assigner …)
+            self.defs[name] = {}  # entered before it is built: a recursive type (Extension …) refers to itself
             self.defs[name] = self.model(cls)
         return {"$ref": f"#/definitions/{name}"}
 

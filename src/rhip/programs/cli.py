@@ -11,20 +11,13 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from rhip.kit.cli import fail, open_db
+
 programs_app = typer.Typer(help="公共卫生项目 public-health programmes: worklists, bulk refresh", no_args_is_help=True)
 err = Console(stderr=True)
 
 
-def _db():
-    from rhip.kit.db import Database
-    from rhip.settings import get_settings
-
-    return Database(get_settings().db_url)
-
-
-def _fail(message: str, code: int = 1):
-    err.print(f"[red]✗[/red] {message}")
-    raise typer.Exit(code)
+_db, _fail = open_db, fail  # shared by every command group (rhip.kit.cli)
 
 
 def _error_text(e) -> str:

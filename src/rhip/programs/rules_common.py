@@ -22,8 +22,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from rhip.kit.versioned import dated_versions
 from rhip.registry.rules import age_on  # noqa: F401 - re-exported: completed years, 29 Feb ages on 1 Mar
-
 
 DATA_PACKAGE = "rhip.programs.data"
 
@@ -183,15 +183,11 @@ def schedule_versions(program: str) -> tuple[Schedule, ...]:
     if program not in PROGRAMS:
         raise ValueError(f"unknown program {program!r}; known: {', '.join(PROGRAMS)}")
     doc = load_json(f"schedule_{program}.json")
-    raws = sorted(doc["versions"], key=lambda v: v["effective_from"])
     out = []
-    for i, raw in enumerate(raws):
-        eff_to = raw.get("effective_to")
-        if eff_to is None and i + 1 < len(raws):
-            eff_to = (date.fromisoformat(raws[i + 1]["effective_from"]) - timedelta(days=1)).isoformat()
+    for raw, eff_from, eff_to in dated_versions(doc["versions"]):
         out.append(Schedule(
-            program=program, version=raw["version"], effective_from=date.fromisoformat(raw["effective_from"]),
-            effective_to=date.fromisoformat(eff_to) if eff_to else None, status=raw.get("status", "national"),
+            program=program, version=raw["version"], effective_from=eff_from,
+            effective_to=eff_to, status=raw.get("status", "national"),
             source=raw.get("source", doc.get("source", "")), notes=raw.get("notes", ""),
             items=tuple(_item(r) for r in raw.get("items", [])),
             params=MappingProxyType(dict(raw.get("params", {}))),

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from rhip.synth import chart
+from rhip.synth.workers import Counts
 
 LOINC = "http://loinc.org"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -68,7 +69,7 @@ class Facilities:
 
 
 @dataclass
-class ClinicalStats:
+class ClinicalStats(Counts):
     residents: int = 0
     encounters: int = 0
     primary_encounters: int = 0
@@ -86,10 +87,6 @@ class ClinicalStats:
     medication_statements: int = 0
     allergies: int = 0
     immunizations: int = 0
-
-    def add(self, other: "ClinicalStats") -> None:
-        for f in self.__dataclass_fields__:
-            setattr(self, f, getattr(self, f) + getattr(other, f))
 
 
 @dataclass
@@ -259,7 +256,6 @@ def work(tasks, results, seed: int, ref: date, fac: Facilities, dialect: str, pa
     """A worker process: generate the clinical rows of each chunk of residents into its own staging."""
     import gc
     import traceback
-
     from functools import partial
 
     from rhip.kit.staging import StagingWriter

@@ -41,6 +41,7 @@ from rhip.programs.rules_enrollment import ConditionFact, PersonFacts, desired_e
 from rhip.programs.rules_maternal import assess_pregnancy_risk
 from rhip.programs.rules_plan import match_item, plan, recheck_item, schedule_version
 from rhip.programs.rules_visits import Visit
+from rhip.synth.workers import Counts
 
 ID_BASE = 1 << 44
 HISTORY_END = (11, 20)      # month, day of the profile's year: follow-ups are generated up to this date
@@ -97,7 +98,7 @@ class Window:
 
 
 @dataclass
-class ProgramStats:
+class ProgramStats(Counts):
     enrollments: int = 0
     items: int = 0
     followups: int = 0
@@ -106,10 +107,6 @@ class ProgramStats:
     uncontrolled: int = 0
     referrals: int = 0
     conditions: int = 0
-
-    def add(self, other: "ProgramStats") -> None:
-        for f in self.__dataclass_fields__:
-            setattr(self, f, getattr(self, f) + getattr(other, f))
 
 
 @dataclass

@@ -15,6 +15,14 @@ from typing import Any
 WORKERS = 2
 
 
+class Counts:
+    """A dataclass of counters that a stage's workers fill and the parent sums (``run_workers(on_done=…add)``)."""
+
+    def add(self, other: "Counts") -> None:
+        for f in self.__dataclass_fields__:  # type: ignore[attr-defined]
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+
+
 def run_workers(target: Callable, args_of: Callable[[int], tuple], chunks: Iterable[Any], *, name: str,
                 on_done: Callable[[Any], None], progress: Callable[[int], None] | None = None,
                 workers: int = WORKERS) -> None:
