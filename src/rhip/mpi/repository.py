@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from rhip.mpi.models import REGISTRY_SYSTEM, MpiBlock, MpiLink, MpiMerge, MpiPerson, MpiReview
@@ -125,20 +125,27 @@ class Registration:
     others: list[int]
 
 
+def _same_person_statement():
+    mine, other = MpiLink.__table__.alias("mine"), MpiLink.__table__.alias("other")
+    return (select(mine.c.resident_id, mine.c.replaced_by_resident_id, other.c.resident_id)
+            .outerjoin(other, (other.c.person_id == mine.c.person_id) & (other.c.resident_id != mine.c.resident_id)
+                       & other.c.resident_id.is_not(None))
+            .where(mine.c.resident_id.in_(bindparam("ids", expanding=True)))
+            .order_by(mine.c.resident_id, other.c.resident_id))
+
+
+#: Built once: constructing the aliased join costs more than running it (it runs on every record write).
+_SAME_PERSON = _same_person_statement()
+
+
 def registrations_of_same_person(s: Session, resident_ids: Iterable[int]) -> dict[int, Registration]:
     """For each of these registrations that the MPI knows: its person's *other* registrations (resident ids,
     ascending) and, if it was merged into another, which. Used by programmes and contracts to act per person."""
     ids = list(resident_ids)
     if not ids:
         return {}
-    mine = aliased(MpiLink)
-    other = aliased(MpiLink)
     out: dict[int, Registration] = {}
-    for rid, replaced_by, other_id in s.execute(
-            select(mine.resident_id, mine.replaced_by_resident_id, other.resident_id)
-            .outerjoin(other, (other.person_id == mine.person_id) & (other.resident_id != mine.resident_id)
-                       & other.resident_id.is_not(None))
-            .where(mine.resident_id.in_(ids)).order_by(mine.resident_id, other.resident_id)):
+    for rid, replaced_by, other_id in s.execute(_SAME_PERSON, {"ids": ids}):
         reg = out.setdefault(rid, Registration(rid, replaced_by, []))
         if other_id is not None:
             reg.others.append(other_id)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from rhip.kit import clock
@@ -165,24 +166,26 @@ def _new_row(rid: int, d: Desired, on: date, actor: str, now) -> dict:
             "_planned_end": d.end_date}
 
 
-def apply_small(s: Session, ch: Changes, on: date) -> list[Enrollment]:
-    """Write the changes with the ORM (a few residents, on write of their facts)."""
+def apply_small(s: Session, ch: Changes, on: date) -> list[int]:
+    """Write the changes of a few residents (on write of their facts): new enrolments in one INSERT … RETURNING,
+    their planned items in one INSERT; ends and extra items through the ORM. Returns the new enrolments' ids."""
     through = plan_through(on)
-    created = []
-    for row in ch.created:
-        planned_end = row.pop("_planned_end")
-        e = Enrollment(**row)
-        s.add(e)
-        s.flush()
-        created.append(e)
-        d = dict(row, id=e.id, end_date=planned_end)
-        s.add_all(ProgramItem(**r) for r in _item_rows(d, through, date(on.year, 1, 1)))
+    created: list[int] = []
+    if ch.created:
+        s.flush()  # (the ORM's pending changes go first: these statements bypass it)
+        ends = [row.pop("_planned_end") for row in ch.created]
+        table = Enrollment.__table__
+        created = list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), ch.created))
+        items = [it for row, eid, end in zip(ch.created, created, ends)
+                 for it in _item_rows(dict(row, id=eid, end_date=end), through, date(on.year, 1, 1))]
+        if items:
+            s.execute(insert(ProgramItem.__table__), items)
     for eid, end, reason in ch.ended:
         end_enrollment_row(s, repo.get_enrollment(s, eid), end, reason, None)
     for extra in ch.extra_items:
         _replan(s, extra["enrollment"], extra["facts"], through)
     s.flush()
-    repo.refresh_closes_on(s, [e.id for e in created] + [extra["enrollment"].id for extra in ch.extra_items])
+    repo.refresh_closes_on(s, created + [extra["enrollment"].id for extra in ch.extra_items])
     return created
 
 

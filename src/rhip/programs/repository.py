@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select, update
+from sqlalchemy import Date, and_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -110,18 +111,24 @@ def closes_on_expression(dialect: str) -> ColumnElement:
                              func.coalesce(ended, sentinel)))
 
 
+@functools.cache
+def _refresh_statements(dialect: str) -> tuple:
+    """(every item, the items of some enrolments): built once per dialect, the expression is large."""
+    i = ProgramItem.__table__
+    stmt = update(i).values(closes_on=closes_on_expression(dialect))
+    return stmt, stmt.where(i.c.enrollment_id.in_(bindparam("enrollment_ids", expanding=True)))
+
+
 def refresh_closes_on(s: Session, enrollment_ids: Iterable[int] | None = None, *, chunk: int = 500) -> None:
     """Recompute ``program_item.closes_on`` for the items of these enrolments (None: every item). Called by every
     write that plans, completes, cancels or ends (service, enrolment jobs, the synthetic county)."""
-    dialect = s.get_bind().dialect.name
-    i = ProgramItem.__table__
-    stmt = update(i).values(closes_on=closes_on_expression(dialect))
+    every, some = _refresh_statements(s.get_bind().dialect.name)
     if enrollment_ids is None:
-        s.execute(stmt)
+        s.execute(every)
         return
     ids = sorted(set(enrollment_ids))
     for k in range(0, len(ids), chunk):
-        s.execute(stmt.where(i.c.enrollment_id.in_(ids[k:k + chunk])))
+        s.execute(some, {"enrollment_ids": ids[k:k + chunk]})
 
 
 def open_items(s: Session, enrollment_id: int) -> list[ProgramItem]:
