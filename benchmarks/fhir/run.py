@@ -75,8 +75,10 @@ def prepare(url: str, residents: int, seed: int) -> dict:
 
 def bundle(k: int, villages: list[str], rng: random.Random) -> dict:
     from rhip.kit.idcard import make_id_number
+    from rhip.synth.names import NameSampler
 
-    entries = []
+    names = NameSampler(rng)  # names as the county's own are drawn (one shared test name would make every new
+    entries = []              # patient an MPI candidate of every earlier one, which no real feed does)
     for p in range(10):
         n = k * 10 + p
         birth = date(1940 + n % 60, 1 + n // 60 % 12, 1 + n // 720 % 28)
@@ -87,7 +89,7 @@ def bundle(k: int, villages: list[str], rng: random.Random) -> dict:
             # sequences 900-999 are never given to the county's residents (odd = male, as the ID rules say)
             "identifier": [{"system": ID_SYSTEM, "value": make_id_number("411530", birth,
                                                                          900 + (n // 20_000) % 50 * 2 + n % 2)}],
-            "name": [{"text": f"测试{'甲乙丙丁戊己庚辛壬癸'[n % 10]}{'子丑寅卯辰巳午未申酉戌亥'[n // 10 % 12]}"}],
+            "name": [{"text": names.full_name(sex, birth.year)}],
             "gender": sex, "birthDate": birth.isoformat(),
             "address": [{"extension": [{"url": "urn:rhip:fhir:StructureDefinition:division-code",
                                         "valueCode": villages[n % len(villages)]}]}]}})
@@ -97,7 +99,12 @@ def bundle(k: int, villages: list[str], rng: random.Random) -> dict:
             "subject": {"reference": pid}, "period": {"start": "2026-05-02T09:30:00+08:00"}}})
         entries.append({"request": {"method": "POST", "url": "Condition"}, "resource": {
             "resourceType": "Condition", "identifier": [{"system": "urn:bench:his", "value": f"C{n}"}],
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                           "code": "active"}]},
+            "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                                         "condition-ver-status", "code": "confirmed"}]},
             "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "I10"}]},
+            "onsetDateTime": "2026-05-02",
             "subject": {"reference": pid}, "encounter": {"reference": eid}}})
         for j in range(7):
             entries.append({"request": {"method": "POST", "url": "Observation"}, "resource": {

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.orm import Session
 
 
@@ -129,3 +129,19 @@ def load_staged(conn: Connection, table: Table, columns: Sequence[str], staging:
                     n += block.count(b"\n")
         return n
     raise ValueError(f"unsupported database dialect: {conn.dialect.name}")
+
+
+def insert_returning_ids(s: Session, table: Table, rows: list[dict]) -> list[int]:
+    """Insert these rows (no ``id``) in the caller's transaction; their new ids, in order.
+
+    PostgreSQL: one multi-row INSERT … RETURNING, sorted by parameter order. SQLite cannot promise the order
+    of a multi-row RETURNING, so SQLAlchemy would send the rows one statement each: instead the first row
+    goes in alone (SQLite gives it max(id) + 1, and this transaction now holds the database's only write lock)
+    and the others follow in one statement with the next ids — nobody else can take them meanwhile."""
+    if not rows:
+        return []
+    if s.get_bind().dialect.name != "sqlite" or len(rows) == 1:
+        return list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+    first = s.scalar(insert(table).returning(table.c.id), rows[0])
+    s.execute(insert(table), [{**row, "id": first + k} for k, row in enumerate(rows[1:], 1)])
+    return list(range(first, first + len(rows)))

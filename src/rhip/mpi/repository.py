@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from rhip.kit.dialect import insert_returning_ids
 from rhip.mpi.models import REGISTRY_SYSTEM, MpiBlock, MpiLink, MpiMerge, MpiPerson, MpiReview
 from rhip.registry.models import Division, Resident
 from rhip.registry.repository import scope_filter
@@ -47,7 +48,7 @@ def new_person_ids(s: Session, count: int, now: datetime) -> list[int]:
     if count <= 0:
         return []
     rows = [{"empi": new_empi(), "status": "active", "created_at": now} for _ in range(count)]
-    return list(s.scalars(MpiPerson.__table__.insert().returning(MpiPerson.id, sort_by_parameter_order=True), rows))
+    return insert_returning_ids(s, MpiPerson.__table__, rows)
 
 
 def insert_registry_links(s: Session, rows: list[dict]) -> None:

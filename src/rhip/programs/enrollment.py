@@ -31,7 +31,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from rhip.kit import clock
-from rhip.kit.dialect import bulk_insert, reset_sequence
+from rhip.kit.dialect import bulk_insert, insert_returning_ids, reset_sequence
 from rhip.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from rhip.mpi import repository as mpi_repo
 from rhip.programs import repository as repo
@@ -174,8 +174,7 @@ def apply_small(s: Session, ch: Changes, on: date) -> list[int]:
     if ch.created:
         s.flush()  # (the ORM's pending changes go first: these statements bypass it)
         ends = [row.pop("_planned_end") for row in ch.created]
-        table = Enrollment.__table__
-        created = list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), ch.created))
+        created = insert_returning_ids(s, Enrollment.__table__, ch.created)
         items = [it for row, eid, end in zip(ch.created, created, ends)
                  for it in _item_rows(dict(row, id=eid, end_date=end), through, date(on.year, 1, 1))]
         if items:

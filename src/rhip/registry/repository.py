@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from functools import cache
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, false, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from rhip.kit.dialect import insert_if_absent
+from rhip.kit.dialect import insert_if_absent, insert_returning_ids
 from rhip.registry.models import (
     Division, Household, MedicalCommunity, Organization, Practitioner, PractitionerOrg, Resident,
     Team, TeamMember, TeamVillage, VillageCounter,
@@ -158,8 +158,7 @@ def insert_residents(s: Session, rows: list[dict]) -> list[Resident]:
     if not rows:
         return []
     full = [{**_resident_defaults(), **r} for r in rows]
-    ids = list(s.scalars(insert(Resident.__table__).returning(Resident.__table__.c.id, sort_by_parameter_order=True),
-                         full))
+    ids = insert_returning_ids(s, Resident.__table__, full)
     return [Resident(id=rid, **values) for rid, values in zip(ids, full)]
 
 
