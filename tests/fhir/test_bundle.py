@@ -53,6 +53,24 @@ def test_transaction_resolves_urn_uuid_references_in_any_order(client, county, d
     assert enc["subject"]["reference"] == f"Patient/{patient['id']}"
 
 
+def test_prefer_return_minimal_leaves_the_resources_out_of_the_transaction_response(client, county, db):
+    before = counts(db)
+    r = client.post("/fhir", json=new_patient_transaction(county, n_obs=2),
+                    headers={**fh(county), "Prefer": "return=minimal"})
+    assert r.status_code == 200, r.text
+    out = r.json()["entry"]
+    assert all("resource" not in e for e in out)
+    assert [e["response"]["status"] for e in out] == ["201 Created"] * 4
+    assert all(e["response"]["etag"] == 'W/"1"' for e in out)
+    locations = [e["response"]["location"] for e in out]
+    assert [loc.split("/")[0] for loc in locations] == ["Observation", "Observation", "Encounter", "Patient"]
+    assert counts(db) == (before[0] + 1, before[1] + 1, before[2] + 2)
+    patient = locations[3].split("/_history")[0]
+    for loc in locations[:2]:  # what was stored is what the full response would have shown
+        obs = client.get(f"/fhir/{loc.split('/_history')[0]}", headers=fh(county)).json()
+        assert obs["subject"]["reference"] == patient and obs["meta"]["versionId"] == "1"
+
+
 def test_one_bad_entry_among_99_good_rejects_the_whole_transaction(client, county, db):
     before = counts(db)
     r = client.post("/fhir", json=new_patient_transaction(county, n_obs=98, bad_at=57), headers=fh(county))

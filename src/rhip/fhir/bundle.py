@@ -118,7 +118,8 @@ def _type_of_url(url: str, i: int) -> tuple[str, str | None, dict[str, list[str]
     return rtype, rid or None, parse_qs(parts.query, keep_blank_values=False)
 
 
-def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], base: str) -> dict:
+def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], base: str, minimal: bool = False
+           ) -> dict:
     req = e["request"]
     method, url = req["method"], req["url"]
     rtype, rid, params = _type_of_url(url, i)
@@ -146,7 +147,8 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
         if rtype == "Patient":
             status, res = service.create_patient(s, who, resource, if_none_exist=req.get("ifNoneExist"))
         else:
-            status, res = service.create_record(s, who, rtype, resource, if_none_exist=req.get("ifNoneExist"))
+            status, res = service.create_record(s, who, rtype, resource, if_none_exist=req.get("ifNoneExist"),
+                                                render=not minimal)
         full = e.get("fullUrl")
         if full:
             ids[full] = f"{rtype}/{res['id']}"
@@ -164,18 +166,20 @@ def _entry(s: Session, who: Principal, i: int, e: dict, ids: dict[str, str], bas
         else:
             res = service.update_record(s, who, rtype, rid, resource, if_match=req.get("ifMatch"))
         status = 200
-    return _written(rtype, res, status, base)
+    return _written(rtype, res, status, base, minimal)
 
 
-def _written(rtype: str, res: dict, status: int, base: str) -> dict:
-    return {"fullUrl": f"{base}/{rtype}/{res['id']}", "resource": res,
+def _written(rtype: str, res: dict, status: int, base: str, minimal: bool = False) -> dict:
+    """A written entry's response; with ``Prefer: return=minimal`` without the resource (FHIR http.html#ops:
+    a transaction response's entries carry the resource as the Prefer header asks)."""
+    return {"fullUrl": f"{base}/{rtype}/{res['id']}", **({} if minimal else {"resource": res}),
             "response": {"status": STATUS_TEXT[status], "location": f"{rtype}/{res['id']}/_history/"
                                                                    f"{res['meta']['versionId']}",
                          "etag": f'W/"{res["meta"]["versionId"]}"'}}
 
 
 def _create_patients(s: Session, who: Principal, entries: list[tuple[int, dict]], ids: dict[str, str],
-                     base: str) -> dict[int, dict]:
+                     base: str, minimal: bool = False) -> dict[int, dict]:
     """The transaction's new Patients registered together (``registry.create_residents``: one query per check,
     one INSERT, MPI matching in one pass) → {entry index: response}. Empty — nothing written — when they must go
     one by one: a conditional create or a delete in the Bundle, or any of them refused (the one-by-one path then
@@ -204,7 +208,7 @@ def _create_patients(s: Session, who: Principal, entries: list[tuple[int, dict]]
         records.remember_resident(s, r)
         if e.get("fullUrl"):
             ids[e["fullUrl"]] = f"Patient/{r.id}"
-        out[i] = _written("Patient", PatientMapper.to_fhir(r), 201, base)
+        out[i] = _written("Patient", PatientMapper.to_fhir(r), 201, base, minimal)
     return out
 
 
@@ -255,7 +259,9 @@ def _prefetch(s: Session, entries: list[tuple[int, dict]]) -> list:
     return registry_repo.divisions(s, villages) if villages else []
 
 
-def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
+def process(s: Session, who: Principal, bundle: dict, base: str, *, minimal: bool = False) -> dict:
+    """Run a batch or transaction Bundle → its response Bundle. ``minimal`` (``Prefer: return=minimal``): the
+    response entries of writes carry status, location and ETag but not the resource (nor is it rendered)."""
     if bundle.get("resourceType") != "Bundle":
         raise FhirError(400, [Issue("invalid", f"resourceType is {bundle.get('resourceType')!r}, expected 'Bundle'",
                                     "resourceType")])
@@ -278,12 +284,12 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
                 batched_audit(s, who, bundle="transaction", entries=len(entries)), events.deferred(s), \
                 records.bulk_writes(s):
             held = _prefetch(s, entries)  # noqa: F841 (kept alive for the identity map)
-            responses.update(_create_patients(s, who, entries, ids, base))
+            responses.update(_create_patients(s, who, entries, ids, base, minimal))
             for i, e in _order(entries):
                 if i in responses:
                     continue
                 try:
-                    responses[i] = _entry(s, who, i, e, ids, base)
+                    responses[i] = _entry(s, who, i, e, ids, base, minimal)
                 except FhirError as err:
                     raise _with_entry_path(err, i) from None
                 except RhipError as err:
@@ -294,7 +300,7 @@ def process(s: Session, who: Principal, bundle: dict, base: str) -> dict:
         for i, e in _order(entries):
             savepoint = s.begin_nested()
             try:
-                responses[i] = _entry(s, who, i, e, ids, base)
+                responses[i] = _entry(s, who, i, e, ids, base, minimal)
                 savepoint.commit()
             except (FhirError, RhipError) as err:
                 savepoint.rollback()

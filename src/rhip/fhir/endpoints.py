@@ -86,9 +86,10 @@ def metadata(request: Request):
 
 @router.post("", summary="batch or transaction Bundle")
 @router.post("/", include_in_schema=False)
-async def bundle(request: Request, s: DbSession, who: Who):
+async def bundle(request: Request, s: DbSession, who: Who, prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
-    return fhir_response(process_bundle(s, who, parse_json(await request.body()), _base(request)))
+    return fhir_response(process_bundle(s, who, parse_json(await request.body()), _base(request),
+                                        minimal=_prefer_minimal(prefer)))
 
 
 @router.get("/Patient/{rid}/$everything", summary="Patient/$everything")

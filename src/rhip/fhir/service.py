@@ -15,7 +15,7 @@ from rhip.fhir import identifiers as ids
 from rhip.fhir import include
 from rhip.fhir.errors import FhirError, Issue, from_rhip_error, not_found
 from rhip.fhir.mappers import MAPPERS, RECORD_MAPPERS
-from rhip.fhir.mappers.common import instant
+from rhip.fhir.mappers.common import instant, meta
 from rhip.fhir.mappers.patient import GENDER_FROM_FHIR, PatientMapper
 from rhip.fhir.search import count_and_page, date_range, searchset, token
 from rhip.fhir.validation import validate
@@ -369,11 +369,12 @@ def _version_tag(if_match: str | None) -> int | None:
     return int(tag)
 
 
-def create_record(s: Session, who: Principal, rtype: str, body: dict, *, if_none_exist: str | None = None
-                  ) -> tuple[int, dict]:
+def create_record(s: Session, who: Principal, rtype: str, body: dict, *, if_none_exist: str | None = None,
+                  render: bool = True) -> tuple[int, dict]:
     """Create, or — when the same source record (identifier system + value) was sent before — update it.
     201 when created, 200 when an earlier copy was updated: re-sending never duplicates. With If-None-Exist
-    (``identifier=system|value``): 200 with the one match unchanged, 412 when several match."""
+    (``identifier=system|value``): 200 with the one match unchanged, 412 when several match. ``render=False``
+    (a Bundle with ``Prefer: return=minimal``): a new record comes back as its id and meta only."""
     resource = validate(body, rtype)
     if if_none_exist:
         from rhip.fhir.versions import record_matches
@@ -387,6 +388,8 @@ def create_record(s: Session, who: Principal, rtype: str, body: dict, *, if_none
     model = records_repo.MODELS[rtype]
     row, created = _domain(lambda: records.upsert(s, who, rtype, fields, comps, before_change=_keeper(s, who, rtype),
                                                   new_id=lambda: history.first_free_id(s, rtype, model)), rtype)
+    if created and not render:
+        return 201, {"resourceType": rtype, "id": str(row.id), "meta": meta(row)}
     if created and rtype == "Observation":  # render what was stored without reading it back
         parts = [records_repo.stored_row(ObservationComponent, c)
                  for c in records_repo.component_rows(row.id, comps or [])]
