@@ -252,6 +252,14 @@ def _validator(resource_type: str):
     return jsonschema_rs.Draft4Validator(schema(resource_type), formats=_formats(), validate_formats=True)
 
 
+def warm() -> None:
+    """Build the validator of every type the API writes (the server does this at start-up)."""
+    from rhip.fhir.mappers import MAPPERS
+
+    for resource_type in MAPPERS:
+        _validator(resource_type)
+
+
 def accepts(data: dict, resource_type: str) -> bool:
     """True when the resource certainly passes ``fhir.resources`` validation (and needs none of its
     coercions) and every code bound to a required value set is in it; False means only: ask tier 2."""

@@ -10,10 +10,11 @@ Registry writes (``PATCH /api/residents/{id}``) supersede the Patient too: this 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import orjson
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,6 +82,14 @@ def versions(s: Session, rtype: str, rid: int, *, offset: int, limit: int, since
     return rows, total
 
 
+_MAX_DELETED = select(func.max(H.resource_id)).where(H.resource_type == bindparam("rtype"))
+
+
+@functools.cache
+def _max_id(model):
+    return select(func.max(model.id))
+
+
 def first_free_id(s: Session, rtype: str, model) -> int | None:
     """SQLite gives a new row max(id) + 1, so a new record could take the id of a deleted one (whose history
     and tombstone remain). Returns the id to use instead when that could happen, else None. PostgreSQL
@@ -94,10 +103,10 @@ def first_free_id(s: Session, rtype: str, model) -> int | None:
     if rtype in checked:  # once per transaction: after one new row, max(id) is past every deleted id
         return None
     checked.add(rtype)
-    deleted = s.scalar(select(func.max(H.resource_id)).where(H.resource_type == rtype))
+    deleted = s.scalar(_MAX_DELETED, {"rtype": rtype})
     if deleted is None:
         return None
-    live = s.scalar(select(func.max(model.id))) or 0
+    live = s.scalar(_max_id(model)) or 0
     return deleted + 1 if deleted >= live else None
 
 

@@ -4,7 +4,8 @@ A full (generation-2) collection walks every tracked object. In the server that 
 everything it imported, among them pypinyin's phrase dictionaries (loaded with the MPI's name rules, hundreds of
 thousands of entries): one full collection then took ~190 ms of CPU, and a request that triggered one (about one
 in twenty-five large $everything responses) waited for it — that was the p95 of Patient/$everything.
-``settle`` imports those modules at start-up and moves everything alive then into the permanent generation
+``settle`` imports those modules (and builds the FHIR validators, which the first requests would otherwise wait
+for) at start-up and moves everything alive then into the permanent generation
 (``gc.freeze``), which collections do not walk; what requests allocate is still collected as before.
 """
 
@@ -16,6 +17,8 @@ from contextlib import asynccontextmanager
 
 # imported lazily by the code that needs them; loaded here so that their data is frozen with the rest
 HEAVY_MODULES = ("rhip.mpi.service", "rhip.fhir.mpi")
+# "module:function"s that build caches every request would otherwise build on first use (then frozen too)
+WARM_UP = ("rhip.fhir.fastcheck:warm",)
 
 _imported = False
 
@@ -27,6 +30,9 @@ def settle() -> None:
     if not _imported:
         for name in HEAVY_MODULES:
             importlib.import_module(name)
+        for target in WARM_UP:
+            module, _, function = target.partition(":")
+            getattr(importlib.import_module(module), function)()
         gc.collect()
         _imported = True
     gc.freeze()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from functools import cache
 from types import SimpleNamespace
 
-from sqlalchemy import Date, and_, func, literal, or_, select, text
+from sqlalchemy import Date, and_, bindparam, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from rhip.records.models import Condition, Encounter, Observation, ObservationComponent
@@ -68,6 +68,12 @@ def referenced_by(s: Session, table, rid: int, limit: int = 10) -> list[tuple[st
     return out
 
 
+@cache
+def _ids_by_source_statement(model):
+    return select(model.id, model.source_id).where(model.source_system == bindparam("system"),
+                                                   model.source_id.in_(bindparam("sids", expanding=True)))
+
+
 def ids_by_source(s: Session, model, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """(source system, source id) → row id, for the keys that exist."""
     out: dict[tuple[str, str], int] = {}
@@ -76,8 +82,7 @@ def ids_by_source(s: Session, model, keys: list[tuple[str, str]]) -> dict[tuple[
         by_system.setdefault(system, []).append(sid)
     for system, sids in by_system.items():
         for i in range(0, len(sids), 500):
-            for rid, sid in s.execute(select(model.id, model.source_id).where(model.source_system == system,
-                                                                            model.source_id.in_(sids[i:i + 500]))):
+            for rid, sid in s.execute(_ids_by_source_statement(model), {"system": system, "sids": sids[i:i + 500]}):
                 out[(system, sid)] = rid
     return out
 

@@ -173,8 +173,11 @@ def registered_id_numbers(s: Session, id_numbers: list[str]) -> set[str]:
     """Which of these ID numbers a living registration already has (one query)."""
     if not id_numbers:
         return set()
-    return set(s.scalars(select(Resident.id_number).where(Resident.id_number.in_(id_numbers),
-                                                          Resident.status != "deceased")))
+    return set(s.scalars(_REGISTERED_ID_NUMBERS, {"numbers": list(id_numbers)}))
+
+
+_REGISTERED_ID_NUMBERS = select(Resident.id_number).where(Resident.id_number.in_(bindparam("numbers", expanding=True)),
+                                                          Resident.status != "deceased")
 
 
 def household_members(s: Session, household_id: int) -> list[Resident]:
@@ -233,8 +236,11 @@ def get_division(s: Session, code: str) -> Division | None:
     return s.get(Division, code)
 
 
+_DIVISIONS = select(Division).where(Division.code.in_(bindparam("codes", expanding=True)))
+
+
 def divisions(s: Session, codes: set[str]) -> list[Division]:
-    return list(s.scalars(select(Division).where(Division.code.in_(codes))))
+    return list(s.scalars(_DIVISIONS, {"codes": sorted(codes)}))
 
 
 def list_divisions(s: Session, *, parent: str | None, level: str | None, offset: int, limit: int

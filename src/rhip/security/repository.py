@@ -71,9 +71,12 @@ def token_by_hash(s: Session, token_hash: str) -> ApiToken | None:
 
 def token_and_user(s: Session, token_hash: str) -> tuple[ApiToken, User] | None:
     """A bearer token and its user in one query (every API call starts with this)."""
-    row = s.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                    .where(ApiToken.token_hash == token_hash)).first()
+    row = s.execute(_TOKEN_AND_USER, {"token_hash": token_hash}).first()
     return (row[0], row[1]) if row else None
+
+
+_TOKEN_AND_USER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                   .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def touch_token(s: Session, token_id: int, now: datetime) -> None:
