@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from rhip.programs import enrollment as enrol
 from rhip.programs import repository as repo
 from rhip.programs.models import Enrollment, ProgramItem
+from rhip.programs.rules_plan import fresh_closing_dates
 from rhip.registry.models import Resident
 from rhip.security.rules import Scope
 from rhip.security.service import system_principal
@@ -99,3 +100,34 @@ def test_every_write_keeps_the_stored_dates_current(client, db, enrolled):
         for d in (date(2026, 1, 5), date(2026, 3, 10), date(2026, 3, 21), date(2026, 4, 1), date(2026, 6, 30),
                   date(2026, 10, 2), date(2027, 1, 3)):
             assert stored_ids(s, d) == reference_ids(s, d), d
+
+
+@pytest.mark.parametrize("program, windows, ended, want", [
+    # quarterly follow-ups: each closes the day after the next one's window
+    ("hypertension", [("fu", date(2026, 1, 1), date(2026, 3, 31)), ("fu", date(2026, 4, 1), date(2026, 6, 30)),
+                      ("fu", date(2026, 7, 1), date(2026, 9, 30))],
+     None, [date(2026, 7, 1), date(2026, 10, 1), date(9999, 12, 31)]),
+    # the elderly's annual service: closed as soon as the next one opens
+    ("elderly", [("annual", date(2026, 1, 1), date(2026, 12, 31)), ("annual", date(2027, 1, 1), date(2027, 12, 31))],
+     None, [date(2027, 1, 1), date(9999, 12, 31)]),
+    # another service, or a later window overlapping this one, does not close it; the enrolment's end does
+    ("child", [("visit", date(2026, 1, 1), date(2026, 2, 28)), ("checkup", date(2026, 3, 1), date(2026, 3, 31)),
+               ("visit", date(2026, 2, 1), date(2026, 4, 30))],
+     date(2026, 5, 10), [date(2026, 5, 11), date(2026, 5, 11), date(2026, 5, 11)]),
+    ("diabetes", [("fu", date(2026, 1, 1), date(2026, 3, 31)), ("fu", date(2026, 4, 1), date(2026, 6, 30))],
+     date(2026, 8, 31), [date(2026, 7, 1), date(2026, 9, 1)]),
+])
+def test_fresh_closing_dates(program, windows, ended, want):
+    assert fresh_closing_dates(program, windows, ended) == want
+
+
+def test_automatic_enrolments_store_what_the_database_rule_gives(db, enrolled):
+    """apply_small computes the new items' closes_on in Python: a full recomputation by the SQL rule changes
+    nothing, for every programme the small county's residents are enrolled in."""
+    with db.unit_of_work() as s:
+        programs = set(s.scalars(select(ProgramItem.program).group_by(ProgramItem.program)))
+        assert {"hypertension", "elderly", "child"} <= programs
+        before = stored_closes(s)
+        assert any(v != date(9999, 12, 31) for v in before.values())
+        repo.refresh_closes_on(s)
+        assert stored_closes(s) == before

@@ -38,7 +38,7 @@ from rhip.programs import repository as repo
 from rhip.programs.models import END_REASONS, PROGRAM_LABELS, PROGRAMS, Enrollment, ProgramItem
 from rhip.programs.rules_enrollment import ConditionFact, Desired, PersonFacts, desired_enrollments
 from rhip.programs.rules_person import HeldElsewhere, NotEnrolled, per_person
-from rhip.programs.rules_plan import plan, schedule_version
+from rhip.programs.rules_plan import fresh_closing_dates, plan, schedule_version
 from rhip.registry import repository as registry_repo
 from rhip.registry.service import resident_in_scope
 from rhip.security.service import Principal, audit
@@ -175,8 +175,13 @@ def apply_small(s: Session, ch: Changes, on: date) -> list[int]:
         s.flush()  # (the ORM's pending changes go first: these statements bypass it)
         ends = [row.pop("_planned_end") for row in ch.created]
         created = insert_returning_ids(s, Enrollment.__table__, ch.created)
-        items = [it for row, eid, end in zip(ch.created, created, ends)
-                 for it in _item_rows(dict(row, id=eid, end_date=end), through, date(on.year, 1, 1))]
+        items = []
+        for row, eid, end in zip(ch.created, created, ends):
+            plan_rows = _item_rows(dict(row, id=eid, end_date=end), through, date(on.year, 1, 1))
+            windows = [(it["service"], it["window_start"], it["window_end"]) for it in plan_rows]
+            for it, closes in zip(plan_rows, fresh_closing_dates(row["program"], windows, row["end_date"])):
+                it["closes_on"] = closes  # (what refresh_closes_on would store, without the UPDATE)
+            items += plan_rows
         if items:
             s.execute(insert(ProgramItem.__table__), items)
     for eid, end, reason in ch.ended:
@@ -184,7 +189,7 @@ def apply_small(s: Session, ch: Changes, on: date) -> list[int]:
     for extra in ch.extra_items:
         _replan(s, extra["enrollment"], extra["facts"], through)
     s.flush()
-    repo.refresh_closes_on(s, created + [extra["enrollment"].id for extra in ch.extra_items])
+    repo.refresh_closes_on(s, [extra["enrollment"].id for extra in ch.extra_items])
     return created
 
 

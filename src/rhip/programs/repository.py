@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from rhip.programs.models import Enrollment, FollowUp, ProgramFact, ProgramItem
+from rhip.programs.rules_plan import CANCELLED_CLOSES, STILL_OPEN
 from rhip.records.models import Condition
 from rhip.registry.models import Division, Resident, Team, TeamVillage
 from rhip.registry.repository import _prefix_range, scope_filter
@@ -79,8 +80,6 @@ def items_of(s: Session, enrollment_ids: Iterable[int]) -> list[ProgramItem]:
 
 # ---------------------------------------------------------------- when an item stops being work
 
-STILL_OPEN = date(9999, 12, 31)     # closes_on of an item nothing has closed yet
-CANCELLED_CLOSES = date(1, 1, 1)    # closes_on of a cancelled item: never work
 
 
 def _least(dialect: str, *args):

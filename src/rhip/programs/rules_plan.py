@@ -129,3 +129,26 @@ def match_item(items: list[Any], visit_date: date, kind: str | None) -> list[Any
 def _period_kind(kind: str) -> bool:
     program = kind.split(".")[0]
     return program in CHRONIC or program == "elderly"
+
+
+STILL_OPEN = date(9999, 12, 31)  # closes_on of an item nothing has closed yet
+CANCELLED_CLOSES = date(1, 1, 1)  # closes_on of a cancelled item: never work
+
+
+def fresh_closing_dates(program: str, windows: list[tuple[str, date, date]], ended_on: date | None) -> list[date]:
+    """``closes_on`` of the items of a plan just made — (service, window start, window end) each, none done or
+    cancelled — for an enrolment that ended on ``ended_on`` (or None). The rule of decision 0010
+    (``repository.closes_on_expression``, which the database applies to items as they are done and changed),
+    for items nothing has happened to yet: an item stops being work the day after its enrolment ends, or once a
+    later item of the same service (opening after this one's window) has opened and closed — the day after that
+    one's window, or for the elderly's annual service the day it opens."""
+    ended = ended_on + timedelta(days=1) if ended_on is not None else STILL_OPEN
+    out = []
+    for service, _, window_end in windows:
+        closes = ended
+        for other, later_start, later_end in windows:
+            if other == service and later_start > window_end:
+                closes = min(closes, later_start if program == "elderly"
+                             else max(later_start, later_end + timedelta(days=1)))
+        out.append(closes)
+    return out
