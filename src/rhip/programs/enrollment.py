@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from rhip.kit import clock
@@ -45,6 +44,7 @@ from rhip.security.service import Principal, audit
 
 ITEM_COLUMNS = ("id", "enrollment_id", "resident_id", "program", "kind", "name_zh", "service", "due_date",
                 "window_start", "window_end", "status", "done_on", "followup_id")
+PLANNED_COLUMNS = ITEM_COLUMNS[1:] + ("closes_on",)  # a new plan's items, the ids left to the database
 ENROLLMENT_COLUMNS = ("id", "resident_id", "program", "status", "start_date", "basis", "reason_code", "reason_text",
                       "source_ref", "anchor_date", "facts", "schedule_version", "end_date", "end_reason", "end_note",
                       "created_by", "version", "created_at", "updated_at")
@@ -182,8 +182,8 @@ def apply_small(s: Session, ch: Changes, on: date) -> list[int]:
             for it, closes in zip(plan_rows, fresh_closing_dates(row["program"], windows, row["end_date"])):
                 it["closes_on"] = closes  # (what refresh_closes_on would store, without the UPDATE)
             items += plan_rows
-        if items:
-            s.execute(insert(ProgramItem.__table__), items)
+        bulk_insert(s.connection(), ProgramItem.__table__, PLANNED_COLUMNS,
+                    [tuple(it[c] for c in PLANNED_COLUMNS) for it in items])
     for eid, end, reason in ch.ended:
         end_enrollment_row(s, repo.get_enrollment(s, eid), end, reason, None)
     for extra in ch.extra_items:
