@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, false, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -151,15 +152,15 @@ def residents_with_id_number(s: Session, id_number: str, *, exclude_id: int | No
     return list(s.scalars(q.limit(5)))
 
 
-def insert_residents(s: Session, rows: list[dict]) -> list[Resident]:
-    """New registrations in one multi-row INSERT … RETURNING id (no ORM unit of work). Returns them as
-    (transient) ``Resident`` objects with every column — the columns' defaults filled in — for the caller
-    to render; read one again through the session to change it."""
+def insert_residents(s: Session, rows: list[dict]) -> list[SimpleNamespace]:
+    """New registrations in one multi-row INSERT … RETURNING id (no ORM unit of work). Returns them as plain
+    read-only stand-ins with every column of ``Resident`` — the columns' defaults filled in — for the caller to
+    render (an ORM instance costs more to make than the INSERT); read one through the session to change it."""
     if not rows:
         return []
     full = [{**_resident_defaults(), **r} for r in rows]
     ids = insert_returning_ids(s, Resident.__table__, full)
-    return [Resident(id=rid, **values) for rid, values in zip(ids, full)]
+    return [SimpleNamespace(id=rid, **values) for rid, values in zip(ids, full)]
 
 
 @cache

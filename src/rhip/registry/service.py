@@ -226,7 +226,7 @@ def create_resident(s: Session, who: Principal, data: dict, *, source: str = "ap
     return r
 
 
-def create_residents(s: Session, who: Principal, items: list[dict], *, source: str = "api") -> list[Resident] | None:
+def create_residents(s: Session, who: Principal, items: list[dict], *, source: str = "api") -> list | None:
     """Register several residents at once — e.g. the new Patients of one FHIR transaction — with the outcome of
     ``create_resident`` for each in turn (numbers in order per village, MPI matching in order, so a later one
     can match an earlier one), but one query per check, numbers allocated per village in one block, one INSERT
