@@ -102,3 +102,32 @@ def test_allergy_pages_stay_stable_while_allergies_are_added(client, county):
                        headers=h).status_code == 201
     second = client.get(_link(first, "next"), headers=h).json()
     assert ids(second) == ["A0"] and second["total"] == 4
+
+
+def test_rows_loaded_in_bulk_page_by_last_updated_like_the_rest(client, county, db):
+    """Conditions loaded outside SQLAlchemy (the synthetic county's way: kit.dialect.bulk_insert and staged
+    loads) with one shared last-updated second, some with a datetime and some with text: paging by
+    ``_lastUpdated`` through next links returns each of them once — before the fix, SQLite stored them without
+    microseconds and a page's cursor skipped every row sharing its instant."""
+    from datetime import datetime
+
+    from rhip.kit.dialect import bulk_insert
+    from rhip.records.models import Condition
+
+    at = datetime(2025, 7, 1, 8, 0, 0)
+    cols = ("resident_id", "code_system", "code", "display", "category", "clinical_status", "source_system",
+            "source_id", "version", "created_at", "updated_at")
+    rows = [(county.residents["wang"], "http://hl7.org/fhir/sid/icd-10", "I10", "高血压", "problem-list-item",
+             "active", HIS, f"BULK-{k}", 1, at, at if k % 2 else "2025-07-01 08:00:00") for k in range(7)]
+    with db.unit_of_work() as s:
+        bulk_insert(s.connection(), Condition.__table__, cols, rows)
+        stored = set(s.scalars(select(Condition.updated_at).where(Condition.source_id.like("BULK-%"))))
+    assert stored == {at}
+    h = fh(county)
+    path, seen = "/fhir/Condition?patient=" + str(county.residents["wang"]) + "&_sort=_lastUpdated&_count=2", []
+    while path:
+        page = client.get(path, headers=h).json()
+        seen += [e["resource"]["identifier"][0]["value"] for e in page.get("entry", [])]
+        path = _link(page, "next")
+    bulk = [v for v in seen if v.startswith("BULK-")]
+    assert sorted(bulk) == [f"BULK-{k}" for k in range(7)] and len(seen) == len(set(seen))

@@ -8,6 +8,18 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.types import DateTime
+
+
+def _sqlite_value(table: Table, column: str, value: str) -> str:
+    """SQL for a value written to SQLite outside SQLAlchemy. A DATETIME gets SQLAlchemy's form, with
+    microseconds (``2025-07-01 08:00:00.000000``): SQLite compares datetimes as text, and a value stored without
+    them (``2025-07-01 08:00:00``, as Python's ``isoformat`` writes a whole second) sorts before the same instant
+    bound by a query — a paging cursor, ``_lastUpdated``, ``_since`` — which then misses or repeats such rows.
+    (Appending and cutting to 26 characters leaves a value that has them, and NULL, as they are.)"""
+    if isinstance(table.c[column].type, DateTime):
+        return f"substr({value} || '.000000', 1, 26)"
+    return value
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
@@ -29,7 +41,7 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
                     copy.write_row(row)
         return len(rows)
     if dialect == "sqlite":
-        marks = ", ".join("?" for _ in columns)
+        marks = ", ".join(_sqlite_value(table, c, "?") for c in columns)
         cur = raw.cursor()
         cur.executemany(f'INSERT INTO "{table.name}" ({cols}) VALUES ({marks})', rows)
         cur.close()
@@ -115,7 +127,8 @@ def load_staged(conn: Connection, table: Table, columns: Sequence[str], staging:
     cols = ", ".join(f'"{c}"' for c in columns)
     if conn.dialect.name == "sqlite":
         cur = conn.connection.driver_connection.cursor()
-        cur.execute(f'INSERT INTO main."{table.name}" ({cols}) SELECT {cols} FROM "{alias}"."{table.name}"')
+        values = ", ".join(_sqlite_value(table, c, f'"{c}"') for c in columns)
+        cur.execute(f'INSERT INTO main."{table.name}" ({cols}) SELECT {values} FROM "{alias}"."{table.name}"')
         n = cur.rowcount
         cur.close()
         return n
