@@ -29,10 +29,13 @@ def upgrade() -> None:
     for table in tables:
         columns = [c for _, c, kind, *_ in bind.exec_driver_sql(f'PRAGMA table_info("{table}")')
                    if kind.upper().startswith("DATETIME")]
-        for column in columns:
-            # 'YYYY-MM-DD HH:MM:SS' is 19 characters; the platform's form has '.ffffff' after it
-            bind.execute(sa.text(f'UPDATE "{table}" SET "{column}" = "{column}" || \'.000000\' '
-                                 f'WHERE length("{column}") = 19'))
+        if not columns:
+            continue
+        # 'YYYY-MM-DD HH:MM:SS' is 19 characters; the platform's form has '.ffffff' after it. One pass per table.
+        sets = ", ".join(f'"{c}" = CASE WHEN length("{c}") = 19 THEN "{c}" || \'.000000\' ELSE "{c}" END'
+                         for c in columns)
+        where = " OR ".join(f'length("{c}") = 19' for c in columns)
+        bind.execute(sa.text(f'UPDATE "{table}" SET {sets} WHERE {where}'))
 
 
 def downgrade() -> None:
