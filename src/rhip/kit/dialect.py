@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.orm import Session
 
+from rhip.kit.db import SQLITE_BEGIN
+
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
     """Insert many rows fast inside the caller's transaction.
@@ -50,6 +52,8 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
     """
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # no BEGIN for the pragmas and ATTACH: inside a transaction they fail or do nothing
+            conn.execution_options(**{SQLITE_BEGIN: None})
         for alias, path in (attach or {}).items() if sqlite else ():
             conn.exec_driver_sql(f"ATTACH DATABASE ? AS \"{alias}\"", (str(path),))
         if sqlite:
@@ -57,6 +61,7 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
             conn.exec_driver_sql("PRAGMA threads=2")  # helper threads sort for CREATE INDEX
             conn.exec_driver_sql("PRAGMA cache_size=-16384")  # 16 MiB for the load, whatever its size
             conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction; the pragmas are per connection
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})  # the load writes: take the write lock first
         try:
             with conn.begin():
                 yield conn
@@ -67,6 +72,7 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
                             raise ValueError(f"bulk load broke foreign keys of {table}: {bad}")
         finally:
             if sqlite:
+                conn.execution_options(**{SQLITE_BEGIN: None})
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.exec_driver_sql("PRAGMA threads=0")
                 conn.exec_driver_sql("PRAGMA cache_size=-65536")
