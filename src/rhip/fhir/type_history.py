@@ -57,32 +57,82 @@ def _cursor(text: str) -> tuple[datetime, int, int]:
                                     "_after")]) from None
 
 
-def _versions(rtype: str, who: Principal, after: datetime | None):
-    """(stored, id, version, lastUpdated, resident) of every version of the type in the user's scope."""
+def _branches(rtype: str, who: Principal, since_: datetime | None, by_time: bool = False):
+    """The two sources of versions of the type in the user's scope, as (select, order): the live rows (each
+    resource's current version) and the versions ``resource_history`` keeps. Each selects (stored, rid, vid,
+    at, resident_id); ``order`` is its key newest first, which an index of its table gives without sorting."""
     sf = scope_filter(who.scope)
     in_scope = select(Resident.id).where(sf) if sf is not None else None
     if rtype == "Patient":
-        live = select(literal(0).label("stored"), Resident.id.label("rid"), Resident.version.label("vid"),
-                      Resident.updated_at.label("at"), Resident.id.label("resident_id"))
-        if sf is not None:
-            live = live.where(sf)
-        if after is not None:
-            live = live.where(Resident.updated_at >= after)
+        model, resident = Resident, Resident.id
     else:
         model = records_repo.MODELS[rtype]
-        live = select(literal(0).label("stored"), model.id.label("rid"), model.version.label("vid"),
-                      model.updated_at.label("at"), model.resident_id.label("resident_id"))
-        if in_scope is not None:
-            live = live.where(model.resident_id.in_(in_scope))
-        if after is not None:
-            live = live.where(model.updated_at >= after)
+        resident = model.resident_id
+    live = select(literal(0).label("stored"), model.id.label("rid"), model.version.label("vid"),
+                  model.updated_at.label("at"), resident.label("resident_id"))
+    if rtype == "Patient" and sf is not None:
+        live = live.where(sf)
+    elif in_scope is not None:
+        # by_time: an expression SQLite cannot look up in an index, else its planner reads the scope's residents'
+        # rows by resident_id (and sorts them all) rather than ix_<table>_updated newest first
+        resident_key = model.resident_id + 0 if by_time else model.resident_id
+        live = live.where(resident_key.in_(in_scope))
+    if since_ is not None:
+        live = live.where(model.updated_at >= since_)
     stored = select(literal(1).label("stored"), H.resource_id.label("rid"), H.version_id.label("vid"),
                     H.last_updated.label("at"), H.resident_id.label("resident_id")).where(H.resource_type == rtype)
     if in_scope is not None:
         stored = stored.where(H.resident_id.in_(in_scope))
-    if after is not None:
-        stored = stored.where(H.last_updated >= after)
-    return union_all(live, stored).subquery("versions")
+    if since_ is not None:
+        stored = stored.where(H.last_updated >= since_)
+    # a live row's id is unique: (updated_at, id) orders its table completely (ix_<table>_updated)
+    return ((live, (model.updated_at, model.id), model.version),
+            (stored, (H.last_updated, H.resource_id, H.version_id), None))
+
+
+def _wide(who: Principal) -> bool:
+    """Whether the scope is wider than a few villages (a township, the county, everything): its newest versions
+    are then found soonest by reading the type's index newest first and skipping the rows of other villages. A
+    village scope's rows are fewer: read them by resident and sort them."""
+    return who.scope.everything or any(len(p) < 12 for p in who.scope.prefixes)
+
+
+def _before(key: tuple, vid, after: tuple[datetime, int, int]):
+    """Rows older than the cursor (lastUpdated, id, version) in the newest-first order. Written as a row-value
+    range on the branch's index key (so the scan starts at the cursor) plus, for the live rows, whose key has no
+    version, the exact test of the version when lastUpdated and id are the cursor's."""
+    at, rid, vid_ = after
+    if vid is None:
+        return tuple_(*key) < (at, rid, vid_)
+    return and_(tuple_(*key) <= (at, rid), or_(tuple_(*key) < (at, rid), vid < vid_))
+
+
+def _page(s: Session, rtype: str, who: Principal, since_: datetime | None, after: tuple | None, offset: int,
+          limit: int) -> list:
+    """``limit`` versions from ``offset`` (newest first, older than ``after`` when given). Each source stops
+    after ``offset + limit`` rows read in its index's order; the two short lists are then merged."""
+    parts = []
+    for q, key, vid in _branches(rtype, who, since_, _sqlite(s) and _wide(who)):
+        if after is not None:
+            q = q.where(_before(key, vid, after))
+        parts.append(select(q.order_by(*(c.desc() for c in key)).limit(offset + limit).subquery()))
+    v = union_all(*parts).subquery("versions")
+    q = select(v.c.stored, v.c.rid, v.c.vid, v.c.at, v.c.resident_id).order_by(v.c.at.desc(), v.c.rid.desc(),
+                                                                               v.c.vid.desc())
+    return s.execute(q.offset(offset).limit(limit)).all()
+
+
+def _total(s: Session, rtype: str, who: Principal, since_: datetime | None) -> int:
+    """How many versions there are, counted per source. Without ``_since`` SQLite counts the scope's rows fastest
+    by resident (ix_<table>_resident_…); with it, in the time range of ix_<table>_updated (which holds resident_id:
+    neither reads the table)."""
+    by_time = _sqlite(s) and _wide(who) and since_ is not None
+    return sum(s.scalar(select(func.count()).select_from(q.subquery()))
+               for q, _, _ in _branches(rtype, who, since_, by_time))
+
+
+def _sqlite(s: Session) -> bool:
+    return s.get_bind().dialect.name == "sqlite"
 
 
 def type_history(s: Session, who: Principal, rtype: str, params: dict[str, list[str]], base: str) -> dict:
@@ -96,14 +146,8 @@ def type_history(s: Session, who: Principal, rtype: str, params: dict[str, list[
     numbered = "_page" in params
     after = _cursor(params["_after"][-1]) if params.get("_after") and not numbered else None
     t0 = since(params)
-    v = _versions(rtype, who, t0)
-    total = s.scalar(select(func.count()).select_from(v))
-    q = select(v.c.stored, v.c.rid, v.c.vid, v.c.at, v.c.resident_id)
-    if after is not None:
-        at, rid, vid = after
-        q = q.where(or_(v.c.at < at, and_(v.c.at == at, or_(v.c.rid < rid, and_(v.c.rid == rid, v.c.vid < vid)))))
-    q = q.order_by(v.c.at.desc(), v.c.rid.desc(), v.c.vid.desc())
-    rows = s.execute(q.offset((page - 1) * count if numbered else 0).limit(count + 1)).all()
+    total = _total(s, rtype, who, t0)
+    rows = _page(s, rtype, who, t0, after, (page - 1) * count if numbered else 0, count + 1)
     more = len(rows) > count
     rows = rows[:count]
     entries = _entries(s, rtype, rows, base)
