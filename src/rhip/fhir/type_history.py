@@ -2,7 +2,9 @@
 
 Every version of every resource of the type that the user may see (the patient within their scope), newest
 first: the live rows (each resource's current version) and the versions ``resource_history`` keeps (superseded
-versions and deletions), in one query (UNION ALL) ordered by (lastUpdated, id, version), descending. Paged like
+versions and deletions), ordered by (lastUpdated, id, version), descending. A page is one query: each source
+reads its ``ix_…_updated`` index newest first (from the cursor) and stops after the page, and the two short lists
+are merged (UNION ALL, decision 0012); ``total`` is counted per source. Paged like
 searches: by default a ``next`` link carries the last entry's (lastUpdated, id, version) as ``_after`` (keyset:
 a page stays the same while versions are added); ``_page`` gives numbered pages. ``_since`` (an instant) keeps
 the versions made at or after it. One audit event per page (``<type>.history``) naming every patient on it.
@@ -58,9 +60,10 @@ def _cursor(text: str) -> tuple[datetime, int, int]:
 
 
 def _branches(rtype: str, who: Principal, since_: datetime | None, by_time: bool = False):
-    """The two sources of versions of the type in the user's scope, as (select, order): the live rows (each
-    resource's current version) and the versions ``resource_history`` keeps. Each selects (stored, rid, vid,
-    at, resident_id); ``order`` is its key newest first, which an index of its table gives without sorting."""
+    """The two sources of versions of the type in the user's scope, as (select, key, version): the live rows
+    (each resource's current version) and the versions ``resource_history`` keeps. Each selects (stored, rid,
+    vid, at, resident_id); ``key`` orders it completely and is the leading part of an index of its table;
+    ``version`` is the live rows' version column, not in their key (None for the stored versions)."""
     sf = scope_filter(who.scope)
     in_scope = select(Resident.id).where(sf) if sf is not None else None
     if rtype == "Patient":
@@ -71,10 +74,10 @@ def _branches(rtype: str, who: Principal, since_: datetime | None, by_time: bool
     live = select(literal(0).label("stored"), model.id.label("rid"), model.version.label("vid"),
                   model.updated_at.label("at"), resident.label("resident_id"))
     if rtype == "Patient" and sf is not None:
-        live = live.where(sf)
+        live = live.where(scope_filter(who.scope, Resident.village_code + "") if by_time else sf)
     elif in_scope is not None:
-        # by_time: an expression SQLite cannot look up in an index, else its planner reads the scope's residents'
-        # rows by resident_id (and sorts them all) rather than ix_<table>_updated newest first
+        # by_time: an expression SQLite cannot look up in an index (here and for Patient), else its planner reads
+        # the scope's residents' rows by resident_id (and sorts them all) rather than ix_<table>_updated newest first
         resident_key = model.resident_id + 0 if by_time else model.resident_id
         live = live.where(resident_key.in_(in_scope))
     if since_ is not None:
