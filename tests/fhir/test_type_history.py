@@ -101,3 +101,74 @@ def test_history_parameters_are_checked(client, county):
         "expression"] == ["_since"]
     assert _outcome(client.get("/fhir/Observation/_history", params={"_after": "nonsense"}, headers=h), 400)
     assert client.get("/fhir/Organization/_history", headers=h).status_code == 404
+
+
+def _reference(db, username: str, since: datetime | None = None) -> list[tuple[str, str]]:
+    """(id, version) of every Observation version the user may see, newest first, computed the plain way: every
+    live row and every stored version, filtered by the user's scope, sorted by (lastUpdated, id, version)."""
+    from sqlalchemy import select
+
+    from rhip.fhir.models import ResourceHistory as H
+    from rhip.records.models import Observation
+    from rhip.registry.models import Resident
+    from rhip.security import repository as srepo
+    from rhip.security.service import principal_for
+
+    with db.unit_of_work() as s:
+        scope = principal_for(s, srepo.user_by_username(s, username), channel="api", client_addr=None).scope
+        village = dict(s.execute(select(Resident.id, Resident.village_code)).all())
+        rows = [tuple(r) for r in s.execute(select(Observation.updated_at, Observation.id, Observation.version,
+                                                   Observation.resident_id))]
+        rows += [tuple(r) for r in s.execute(select(H.last_updated, H.resource_id, H.version_id, H.resident_id)
+                                             .where(H.resource_type == "Observation"))]
+    rows = [r for r in rows if scope.covers(village[r[3]]) and (since is None or r[0] >= since)]
+    return [(str(rid), str(vid)) for _, rid, vid, _ in sorted(rows, reverse=True)]
+
+
+def test_type_history_pages_match_the_plain_ordering_with_ties_versions_and_deletes(client, county, db, monkeypatch):
+    """Versions made at the same instant (ties on lastUpdated, even between a live row and a stored version of
+    the same resource), updates and deletes spread over pages: following ``next`` links and numbered pages gives
+    exactly the plain ordering, for users of every kind of scope, with and without _since."""
+    t = {"now": datetime(2026, 3, 1, 8, 0)}
+    monkeypatch.setattr(clock, "now", lambda: t["now"])
+    h = fh(county)
+
+    def post(k: int, who: str, value: int) -> str:
+        r = client.post("/fhir/Observation", json=bp(county, None, value, 80, source=f"T{k}", rid_key=who),
+                        headers=h)
+        assert r.status_code in (200, 201), r.text
+        return r.json()["id"]
+
+    people = ["zhang", "li", "out", "child", "zhang", "li", "out", "zhang"]
+    ids = {k: post(k, who, 120) for k, who in enumerate(people)}  # one instant for all of them
+    t["now"] = datetime(2026, 3, 1, 9, 0)
+    for k in (0, 2, 5):
+        post(k, people[k], 130)  # version 2
+    assert client.delete(f"/fhir/Observation/{ids[1]}", headers=h).status_code == 204
+    t["now"] = datetime(2026, 3, 1, 10, 0)
+    for k in (8, 9, 10):
+        ids[k] = post(k, ["li", "zhang", "out"][k - 8], 120)
+    post(0, "zhang", 140)  # version 3 at the same instant as …
+    post(0, "zhang", 150)  # … version 4: (lastUpdated, id) equal, version decides
+    assert client.delete(f"/fhir/Observation/{ids[9]}", headers=h).status_code == 204
+    assert client.delete(f"/fhir/Observation/{ids[5]}", headers=h).status_code == 204
+
+    for user in ("admin", "manager", "township", "village_doctor"):
+        for since in (None, datetime(2026, 3, 1, 9, 0)):
+            want = _reference(db, user, since)
+            assert len(want) >= (19 if user == "admin" and since is None else 2), user
+            extra = {"_since": since.isoformat()} if since else {}
+            for count in (1, 2, 3, 5):
+                seen, params = [], {"_count": str(count), **extra}
+                while params is not None:
+                    page = client.get("/fhir/Observation/_history", params=params, headers=fh(county, user)).json()
+                    assert page["total"] == len(want)
+                    seen += [(i, v) for i, v, _ in _versions(page)]
+                    params = _next(page)
+                assert seen == want, (user, since, count)
+                numbered = []
+                for n in range(1, len(want) // count + 2):
+                    page = client.get("/fhir/Observation/_history", params={"_count": count, "_page": n, **extra},
+                                      headers=fh(county, user)).json()
+                    numbered += [(i, v) for i, v, _ in _versions(page)]
+                assert numbered == want, (user, since, count)

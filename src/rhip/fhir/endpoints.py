@@ -1,4 +1,7 @@
-"""The FHIR R4 REST API at /fhir (application/fhir+json). Routes only adapt HTTP to ``fhir.service``."""
+"""The FHIR R4 REST API at /fhir (application/fhir+json). Routes only adapt HTTP to ``fhir.service``.
+
+Every route is a plain ``def`` (FastAPI runs it in its threadpool): the database work is synchronous and must not
+block the event loop. A route that needs the body takes it as ``RawBody``, read before its transaction begins."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from rhip.fhir.errors import FhirError, Issue, from_rhip_error, operation_outcom
 from rhip.fhir.mappers import RECORD_MAPPERS
 from rhip.fhir.validation import parse_json
 from rhip.kit.errors import RhipError
-from rhip.kit.http import DbSession
+from rhip.kit.http import DbSession, RawBody
 from rhip.security.deps import Who
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -86,10 +89,9 @@ def metadata(request: Request):
 
 @router.post("", summary="batch or transaction Bundle")
 @router.post("/", include_in_schema=False)
-async def bundle(request: Request, s: DbSession, who: Who, prefer: Annotated[str | None, Header()] = None):
+def bundle(request: Request, body: RawBody, s: DbSession, who: Who, prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
-    return fhir_response(process_bundle(s, who, parse_json(await request.body()), _base(request),
-                                        minimal=_prefer_minimal(prefer)))
+    return fhir_response(process_bundle(s, who, parse_json(body), _base(request), minimal=_prefer_minimal(prefer)))
 
 
 @router.get("/Patient/{rid}/$everything", summary="Patient/$everything")
@@ -105,11 +107,11 @@ def type_history(rtype: str, request: Request, s: DbSession, who: Who):  # befor
 
 
 @router.post("/Patient/$match", summary="Patient/$match (master patient index)")
-async def patient_match(request: Request, s: DbSession, who: Who):
+def patient_match(request: Request, body: RawBody, s: DbSession, who: Who):
     from rhip.fhir.mpi import patient_match as run_match
 
     _check_format(request)
-    return fhir_response(run_match(s, who, parse_json(await request.body()), _base(request)))
+    return fhir_response(run_match(s, who, parse_json(body), _base(request)))
 
 
 @router.get("/Patient/{rid}", summary="read Patient")
@@ -127,9 +129,9 @@ def search_patient(request: Request, s: DbSession, who: Who):
 
 
 @router.post("/Patient/_search", summary="search Patient (POST)")
-async def search_patient_post(request: Request, s: DbSession, who: Who):
+def search_patient_post(request: Request, body: RawBody, s: DbSession, who: Who):
     _check_format(request)
-    form = parse_qs((await request.body()).decode(), keep_blank_values=False)
+    form = parse_qs(body.decode(), keep_blank_values=False)
     params = {**_params(request)}
     for k, v in form.items():
         params.setdefault(k, []).extend(v)
@@ -137,12 +139,12 @@ async def search_patient_post(request: Request, s: DbSession, who: Who):
 
 
 @router.post("/Patient", summary="create Patient (conditional with If-None-Exist or ?criteria)")
-async def create_patient(request: Request, s: DbSession, who: Who,
-                         if_none_exist: Annotated[str | None, Header()] = None,
-                         prefer: Annotated[str | None, Header()] = None):
+def create_patient(request: Request, body: RawBody, s: DbSession, who: Who,
+                   if_none_exist: Annotated[str | None, Header()] = None,
+                   prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
-    body = parse_json(await request.body())
-    status, p = service.create_patient(s, who, body, if_none_exist=_create_criteria(request, if_none_exist))
+    status, p = service.create_patient(s, who, parse_json(body),
+                                       if_none_exist=_create_criteria(request, if_none_exist))
     headers = {"Location": f"{_base(request)}/Patient/{p['id']}/_history/{p['meta']['versionId']}",
                "ETag": f'W/"{p["meta"]["versionId"]}"'}
     if _prefer_minimal(prefer):
@@ -151,12 +153,11 @@ async def create_patient(request: Request, s: DbSession, who: Who,
 
 
 @router.put("/Patient/{rid}", summary="update Patient (If-Match for optimistic locking)")
-async def update_patient(rid: str, request: Request, s: DbSession, who: Who,
-                         if_match: Annotated[str | None, Header()] = None,
-                         prefer: Annotated[str | None, Header()] = None):
+def update_patient(rid: str, request: Request, body: RawBody, s: DbSession, who: Who,
+                   if_match: Annotated[str | None, Header()] = None,
+                   prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
-    body = parse_json(await request.body())
-    p = service.update_patient(s, who, rid, body, if_match=if_match)
+    p = service.update_patient(s, who, rid, parse_json(body), if_match=if_match)
     headers = {"ETag": f'W/"{p["meta"]["versionId"]}"'}
     if _prefer_minimal(prefer):
         return Response(status_code=200, headers=headers)
@@ -202,12 +203,12 @@ def delete_resource(rtype: str, rid: str, request: Request, s: DbSession, who: W
 
 @router.put("/{rtype}", summary="conditional update: PUT Type?identifier=system|value (0 → create, 1 → update, "
                                 "more → 412)")
-async def conditional_update(rtype: str, request: Request, s: DbSession, who: Who,
-                             if_match: Annotated[str | None, Header()] = None,
-                             prefer: Annotated[str | None, Header()] = None):
+def conditional_update(rtype: str, request: Request, body: RawBody, s: DbSession, who: Who,
+                       if_match: Annotated[str | None, Header()] = None,
+                       prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
     rtype = _writable_type(rtype)
-    status, r = versions.conditional_update(s, who, rtype, _params(request), parse_json(await request.body()),
+    status, r = versions.conditional_update(s, who, rtype, _params(request), parse_json(body),
                                             if_match=if_match)
     headers = {"ETag": f'W/"{r["meta"]["versionId"]}"',
                "Location": f"{_base(request)}/{rtype}/{r['id']}/_history/{r['meta']['versionId']}"}
@@ -230,12 +231,12 @@ def search_records(rtype: str, request: Request, s: DbSession, who: Who):
 
 @router.post("/{rtype}", summary="create Encounter, Condition or Observation (re-sending the same source "
                                  "identifier updates it)")
-async def create_record(rtype: str, request: Request, s: DbSession, who: Who,
-                        if_none_exist: Annotated[str | None, Header()] = None,
-                        prefer: Annotated[str | None, Header()] = None):
+def create_record(rtype: str, request: Request, body: RawBody, s: DbSession, who: Who,
+                  if_none_exist: Annotated[str | None, Header()] = None,
+                  prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
     rtype = _record_type(rtype)
-    status, r = service.create_record(s, who, rtype, parse_json(await request.body()),
+    status, r = service.create_record(s, who, rtype, parse_json(body),
                                       if_none_exist=_create_criteria(request, if_none_exist))
     headers = {"Location": f"{_base(request)}/{rtype}/{r['id']}/_history/{r['meta']['versionId']}",
                "ETag": f'W/"{r["meta"]["versionId"]}"'}
@@ -243,11 +244,11 @@ async def create_record(rtype: str, request: Request, s: DbSession, who: Who,
 
 
 @router.put("/{rtype}/{rid}", summary="update Encounter, Condition or Observation (If-Match)")
-async def update_record(rtype: str, rid: str, request: Request, s: DbSession, who: Who,
-                        if_match: Annotated[str | None, Header()] = None,
-                        prefer: Annotated[str | None, Header()] = None):
+def update_record(rtype: str, rid: str, request: Request, body: RawBody, s: DbSession, who: Who,
+                  if_match: Annotated[str | None, Header()] = None,
+                  prefer: Annotated[str | None, Header()] = None):
     _check_format(request)
-    r = service.update_record(s, who, _record_type(rtype), rid, parse_json(await request.body()), if_match=if_match)
+    r = service.update_record(s, who, _record_type(rtype), rid, parse_json(body), if_match=if_match)
     headers = {"ETag": f'W/"{r["meta"]["versionId"]}"'}
     return Response(status_code=200, headers=headers) if _prefer_minimal(prefer) else fhir_response(r, headers=headers)
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rhip.fhir.errors import FhirError, Issue
+from rhip.kit.db import SQLITE_BEGIN
 from rhip.records import repository as records_repo
 
 TYPE_OF_TABLE = {model.__tablename__: rtype for rtype, model in records_repo.MODELS.items()} | {
@@ -74,7 +75,8 @@ def refused_transaction(s: Session, err: IntegrityError, entries: list[tuple[int
             keys.setdefault((ident["system"], ident["value"]), []).append(i)
     stored = {}
     if keys:
-        with s.get_bind().connect() as other:
+        # a read beside this request's transaction, which on SQLite holds the write lock: no BEGIN IMMEDIATE here
+        with s.get_bind().connect().execution_options(**{SQLITE_BEGIN: "DEFERRED"}) as other:
             stored = records_repo.ids_by_source(other, records_repo.MODELS[rtype], list(keys))
     issues = [Issue("conflict", f"entry {i}: {rtype} {system}|{value} was stored by another request at the same "
                                 f"time (as {rtype}/{stored[(system, value)]}); nothing of this Bundle was written — "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rhip.kit.db import Base, one_of
@@ -29,5 +29,8 @@ class ResourceHistory(Base):
     recorded_by: Mapped[str | None] = mapped_column(String(64))  # username of who superseded it
     __table_args__ = (
         UniqueConstraint("resource_type", "resource_id", "version_id", name="uq_resource_history_version"),
+        # type history and _since: a type's versions newest first (migration 0011)
+        Index("ix_resource_history_type_updated", "resource_type", "last_updated", "resource_id", "version_id",
+              "resident_id"),
         CheckConstraint(one_of("method", METHODS), name="method"),
     )

@@ -2,7 +2,9 @@
 
 Every version of every resource of the type that the user may see (the patient within their scope), newest
 first: the live rows (each resource's current version) and the versions ``resource_history`` keeps (superseded
-versions and deletions), in one query (UNION ALL) ordered by (lastUpdated, id, version), descending. Paged like
+versions and deletions), ordered by (lastUpdated, id, version), descending. A page is one query: each source
+reads its ``ix_…_updated`` index newest first (from the cursor) and stops after the page, and the two short lists
+are merged (UNION ALL, decision 0012); ``total`` is counted per source. Paged like
 searches: by default a ``next`` link carries the last entry's (lastUpdated, id, version) as ``_after`` (keyset:
 a page stays the same while versions are added); ``_page`` gives numbered pages. ``_since`` (an instant) keeps
 the versions made at or after it. One audit event per page (``<type>.history``) naming every patient on it.
@@ -13,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from rhip.fhir import history, service
@@ -57,32 +59,102 @@ def _cursor(text: str) -> tuple[datetime, int, int]:
                                     "_after")]) from None
 
 
-def _versions(rtype: str, who: Principal, after: datetime | None):
-    """(stored, id, version, lastUpdated, resident) of every version of the type in the user's scope."""
+def _scope(s: Session, who: Principal):
+    """The scope's filter on residents, or None when it takes no one out: everything, or a scope covering every
+    registered resident (a county's users on the county's platform). Then neither the page nor the count joins
+    resident. Village codes are ordered: when the smallest and the largest both begin with one of the scope's
+    prefixes, every code between them does (two index look-ups)."""
     sf = scope_filter(who.scope)
+    if sf is None:
+        return None
+    lo = s.scalar(select(func.min(Resident.village_code)))
+    hi = s.scalar(select(func.max(Resident.village_code)))
+    if lo is not None and any(lo.startswith(p) and hi.startswith(p) for p in who.scope.prefixes):
+        return None
+    return sf
+
+
+def _branches(rtype: str, who: Principal, sf, since_: datetime | None, test: str = "resident"):
+    """The two sources of versions of the type in the user's scope (``sf``: see ``_scope``), as (select, key,
+    version): the live rows (each resource's current version) and the versions ``resource_history`` keeps. Each
+    selects (stored, rid, vid, at, resident_id); ``key`` orders it completely and is the leading part of an index
+    of its table; ``version`` is the live rows' version column, not in their key (None for the stored versions).
+
+    ``test``, how the scope test is written (for SQLite's planner, which otherwise reads the scope's residents'
+    rows by resident_id and sorts them all rather than reading ix_<table>_updated newest first): "resident"
+    (``resident_id IN (the scope's residents)``), "in" (the same on ``resident_id + 0``, which it cannot look
+    up in an index) or "exists" (each row's resident looked up, for a page: no list of the scope's residents
+    is built)."""
     in_scope = select(Resident.id).where(sf) if sf is not None else None
     if rtype == "Patient":
-        live = select(literal(0).label("stored"), Resident.id.label("rid"), Resident.version.label("vid"),
-                      Resident.updated_at.label("at"), Resident.id.label("resident_id"))
-        if sf is not None:
-            live = live.where(sf)
-        if after is not None:
-            live = live.where(Resident.updated_at >= after)
+        model, resident = Resident, Resident.id
     else:
         model = records_repo.MODELS[rtype]
-        live = select(literal(0).label("stored"), model.id.label("rid"), model.version.label("vid"),
-                      model.updated_at.label("at"), model.resident_id.label("resident_id"))
-        if in_scope is not None:
-            live = live.where(model.resident_id.in_(in_scope))
-        if after is not None:
-            live = live.where(model.updated_at >= after)
+        resident = model.resident_id
+    live = select(literal(0).label("stored"), model.id.label("rid"), model.version.label("vid"),
+                  model.updated_at.label("at"), resident.label("resident_id"))
     stored = select(literal(1).label("stored"), H.resource_id.label("rid"), H.version_id.label("vid"),
                     H.last_updated.label("at"), H.resident_id.label("resident_id")).where(H.resource_type == rtype)
-    if in_scope is not None:
-        stored = stored.where(H.resident_id.in_(in_scope))
-    if after is not None:
-        stored = stored.where(H.last_updated >= after)
-    return union_all(live, stored).subquery("versions")
+    if sf is not None and rtype == "Patient":
+        live = live.where(sf if test == "resident" else scope_filter(who.scope, Resident.village_code + ""))
+    elif sf is not None:
+        live = live.where(exists().where(Resident.id == model.resident_id, sf) if test == "exists" else
+                          (model.resident_id + 0 if test == "in" else model.resident_id).in_(in_scope))
+    if sf is not None:
+        stored = stored.where(exists().where(Resident.id == H.resident_id, sf) if test == "exists" else
+                              H.resident_id.in_(in_scope))
+    if since_ is not None:
+        live = live.where(model.updated_at >= since_)
+        stored = stored.where(H.last_updated >= since_)
+    # a live row's id is unique: (updated_at, id) orders its table completely (ix_<table>_updated)
+    return ((live, (model.updated_at, model.id), model.version),
+            (stored, (H.last_updated, H.resource_id, H.version_id), None))
+
+
+def _wide(who: Principal) -> bool:
+    """Whether the scope is wider than a few villages (a township, the county, everything): its newest versions
+    are then found soonest by reading the type's index newest first and skipping the rows of other villages. A
+    village scope's rows are fewer: read them by resident and sort them."""
+    return who.scope.everything or any(len(p) < 12 for p in who.scope.prefixes)
+
+
+def _before(key: tuple, vid, after: tuple[datetime, int, int]):
+    """Rows older than the cursor (lastUpdated, id, version) in the newest-first order. Written as a row-value
+    range on the branch's index key (so the scan starts at the cursor) plus, for the live rows, whose key has no
+    version, the exact test of the version when lastUpdated and id are the cursor's."""
+    at, rid, vid_ = after
+    if vid is None:
+        return tuple_(*key) < (at, rid, vid_)
+    return and_(tuple_(*key) <= (at, rid), or_(tuple_(*key) < (at, rid), vid < vid_))
+
+
+def _page(s: Session, rtype: str, who: Principal, sf, since_: datetime | None, after: tuple | None, offset: int,
+          limit: int) -> list:
+    """``limit`` versions from ``offset`` (newest first, older than ``after`` when given). Each source stops
+    after ``offset + limit`` rows read in its index's order; the two short lists are then merged."""
+    parts = []
+    test = "exists" if _sqlite(s) and _wide(who) else "resident"
+    for q, key, vid in _branches(rtype, who, sf, since_, test):
+        if after is not None:
+            q = q.where(_before(key, vid, after))
+        parts.append(select(q.order_by(*(c.desc() for c in key)).limit(offset + limit).subquery()))
+    v = union_all(*parts).subquery("versions")
+    q = select(v.c.stored, v.c.rid, v.c.vid, v.c.at, v.c.resident_id).order_by(v.c.at.desc(), v.c.rid.desc(),
+                                                                               v.c.vid.desc())
+    return s.execute(q.offset(offset).limit(limit)).all()
+
+
+def _total(s: Session, rtype: str, who: Principal, sf, since_: datetime | None) -> int:
+    """How many versions there are, counted per source. Without ``_since`` SQLite counts the scope's rows fastest
+    by resident (ix_<table>_resident_…); with it, in the time range of ix_<table>_updated (which holds resident_id:
+    neither reads the table)."""
+    test = "in" if _sqlite(s) and _wide(who) and since_ is not None else "resident"
+    return sum(s.scalar(select(func.count()).select_from(q.subquery()))
+               for q, _, _ in _branches(rtype, who, sf, since_, test))
+
+
+def _sqlite(s: Session) -> bool:
+    return s.get_bind().dialect.name == "sqlite"
 
 
 def type_history(s: Session, who: Principal, rtype: str, params: dict[str, list[str]], base: str) -> dict:
@@ -96,14 +168,9 @@ def type_history(s: Session, who: Principal, rtype: str, params: dict[str, list[
     numbered = "_page" in params
     after = _cursor(params["_after"][-1]) if params.get("_after") and not numbered else None
     t0 = since(params)
-    v = _versions(rtype, who, t0)
-    total = s.scalar(select(func.count()).select_from(v))
-    q = select(v.c.stored, v.c.rid, v.c.vid, v.c.at, v.c.resident_id)
-    if after is not None:
-        at, rid, vid = after
-        q = q.where(or_(v.c.at < at, and_(v.c.at == at, or_(v.c.rid < rid, and_(v.c.rid == rid, v.c.vid < vid)))))
-    q = q.order_by(v.c.at.desc(), v.c.rid.desc(), v.c.vid.desc())
-    rows = s.execute(q.offset((page - 1) * count if numbered else 0).limit(count + 1)).all()
+    sf = _scope(s, who)
+    total = _total(s, rtype, who, sf, t0)
+    rows = _page(s, rtype, who, sf, t0, after, (page - 1) * count if numbered else 0, count + 1)
     more = len(rows) > count
     rows = rows[:count]
     entries = _entries(s, rtype, rows, base)

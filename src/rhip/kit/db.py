@@ -36,7 +36,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Execution option naming how a SQLite transaction begins: "IMMEDIATE" (take the write lock at BEGIN, waiting
+# up to busy_timeout for it), "DEFERRED" (SQLite's default: a read snapshot, the write lock only at the first
+# write) or None (no BEGIN: statements run in SQLite's autocommit mode, for PRAGMA/ATTACH outside a transaction).
+SQLITE_BEGIN = "rhip_sqlite_begin"
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercised by every SQLite test
+    # the driver must not open transactions itself (sqlite3's legacy mode begins one only before an
+    # INSERT/UPDATE/DELETE, so a SELECT ran outside any transaction): SQLAlchemy's ``begin`` emits BEGIN
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -46,6 +55,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - exercise
     cur.close()
 
 
+def _sqlite_begin(conn) -> None:  # pragma: no cover - exercised by every SQLite test
+    """BEGIN when SQLAlchemy begins a transaction (the documented pysqlite recipe, "Serializable isolation /
+    Savepoints / Transactional DDL"), so that savepoints and reads are inside the transaction.
+
+    Why IMMEDIATE for writers: SQLite has one writer at a time. A DEFERRED transaction that has read and then
+    writes cannot wait for the write lock if another connection committed since its read (SQLITE_BUSY at
+    once, "database is locked", whatever busy_timeout says). BEGIN IMMEDIATE takes the write lock first,
+    waiting up to busy_timeout for it; readers are not blocked by it (WAL)."""
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    if mode:
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -53,6 +75,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2", None):
         u = u.set(drivername="postgresql+psycopg")
@@ -64,6 +87,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # a unit of work may write (a request's audit events at least): on SQLite it takes the write lock at
+        # BEGIN, so that concurrent writers (several server processes) wait for each other instead of failing
+        self._writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
     @property
     def dialect(self) -> str:
@@ -71,8 +97,11 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: commit when the block succeeds, roll back everything when it raises."""
-        session = self.sessions()
+        """One transaction: commit when the block succeeds, roll back everything when it raises.
+
+        On SQLite it begins IMMEDIATE (at its first statement): writers queue on the database's one write
+        lock (for up to busy_timeout) rather than failing; readers (WAL) go on."""
+        session = self.sessions(bind=self._writer)
         try:
             with session.begin():
                 yield session
@@ -81,7 +110,8 @@ class Database:
 
     @contextmanager
     def read_only(self) -> Iterator[Session]:
-        """A session for reading; closing it ends its transaction (rolled back), loaded objects stay usable."""
+        """A session for reading; closing it ends its transaction (rolled back), loaded objects stay usable.
+        On SQLite its transaction is DEFERRED: a snapshot, no write lock."""
         session = self.sessions()
         try:
             yield session

@@ -21,6 +21,8 @@ def _sqlite_value(table: Table, column: str, value: str) -> str:
         return f"substr({value} || '.000000', 1, 26)"
     return value
 
+from rhip.kit.db import SQLITE_BEGIN
+
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
     """Insert many rows fast inside the caller's transaction.
@@ -62,6 +64,8 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
     """
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # no BEGIN for the pragmas and ATTACH: inside a transaction they fail or do nothing
+            conn.execution_options(**{SQLITE_BEGIN: None})
         for alias, path in (attach or {}).items() if sqlite else ():
             conn.exec_driver_sql(f"ATTACH DATABASE ? AS \"{alias}\"", (str(path),))
         if sqlite:
@@ -69,6 +73,7 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
             conn.exec_driver_sql("PRAGMA threads=2")  # helper threads sort for CREATE INDEX
             conn.exec_driver_sql("PRAGMA cache_size=-16384")  # 16 MiB for the load, whatever its size
             conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction; the pragmas are per connection
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})  # the load writes: take the write lock first
         try:
             with conn.begin():
                 yield conn
@@ -79,6 +84,7 @@ def bulk_load_transaction(engine: Engine, check_tables: Sequence[str],
                             raise ValueError(f"bulk load broke foreign keys of {table}: {bad}")
         finally:
             if sqlite:
+                conn.execution_options(**{SQLITE_BEGIN: None})
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.exec_driver_sql("PRAGMA threads=0")
                 conn.exec_driver_sql("PRAGMA cache_size=-65536")

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rhip.kit.db import Database
@@ -29,6 +30,17 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
+
+
+async def _request_body(request: Request) -> bytes:
+    return await request.body()
+
+
+# The raw request body, read on the event loop before the transaction begins (declare it before DbSession).
+# It lets an endpoint that needs the body be a plain ``def``: FastAPI runs those in its threadpool, so their
+# synchronous database work never blocks the event loop (an ``async def`` endpoint doing it stops the whole
+# server while, say, a big transaction Bundle is stored).
+RawBody = Annotated[bytes, Depends(_request_body)]
 
 
 def client_addr(request: Request) -> str | None:
@@ -69,8 +81,8 @@ def install_error_handlers(app: FastAPI, on_refusal: Callable[[Request, RhipErro
 
     @app.exception_handler(RhipError)
     async def _rhip(request: Request, exc: RhipError):
-        if on_refusal is not None:
-            on_refusal(request, exc)
+        if on_refusal is not None:  # it writes to the database: in the threadpool, not on the event loop
+            await run_in_threadpool(on_refusal, request, exc)
         return rendered(request, exc) or JSONResponse(exc.as_dict(), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)

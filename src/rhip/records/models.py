@@ -44,6 +44,7 @@ class Encounter(_Sourced, Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_encounter_source"),
+        Index("ix_encounter_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_encounter_resident_start", "resident_id", "period_start"),
         CheckConstraint(one_of("kind", ENCOUNTER_KINDS), name="kind"),
         CheckConstraint(one_of("status", ENCOUNTER_STATUSES), name="status"),
@@ -64,6 +65,7 @@ class Condition(_Sourced, Base):
     recorded_date: Mapped[date | None] = mapped_column(Date)
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_condition_source"),
+        Index("ix_condition_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_condition_resident_code", "resident_id", "code"),
     )
 
@@ -86,6 +88,7 @@ class Observation(_Sourced, Base):
     interpretation: Mapped[str | None] = mapped_column(String(8))  # v3 ObservationInterpretation: N, H, L, HH, LL, A
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_observation_source"),
+        Index("ix_observation_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_observation_resident_code_time", "resident_id", "code", "effective_at"),
         CheckConstraint(one_of("status", OBSERVATION_STATUSES), name="status"),
     )

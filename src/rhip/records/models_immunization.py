@@ -49,6 +49,7 @@ class Immunization(_Sourced, Base):
     site: Mapped[str | None] = mapped_column(String(64))  # v3-ActSite code (LA, RD, …) or free text
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_immunization_source"),
+        Index("ix_immunization_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_immunization_resident_vaccine_date", "resident_id", "vaccine_code", "occurrence_date"),
         CheckConstraint(one_of("status", IMMUNIZATION_STATUSES), name="status"),
         CheckConstraint("dose_number >= 1", name="dose_number"),
@@ -72,6 +73,7 @@ class AllergyIntolerance(_Sourced, Base):
     reaction: Mapped[str | None] = mapped_column(String(500))  # reaction as text (e.g. 皮疹, 呼吸困难)
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_allergy_intolerance_source"),
+        Index("ix_allergy_intolerance_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_allergy_intolerance_resident_code", "resident_id", "code"),
         CheckConstraint(one_of("clinical_status", ALLERGY_CLINICAL), name="clinical_status"),
         CheckConstraint(one_of("verification_status", ALLERGY_VERIFICATION), name="verification_status"),

@@ -70,6 +70,7 @@ class MedicationRequest(_Dosage, _Sourced, Base):
     authored_on: Mapped[datetime] = mapped_column(DateTime)
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_medication_request_source"),
+        Index("ix_medication_request_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_medication_request_resident_code_time", "resident_id", "code", "authored_on"),
         CheckConstraint(one_of("status", MEDICATION_REQUEST_STATUSES), name="status"),
         CheckConstraint(one_of("intent", MEDICATION_REQUEST_INTENTS), name="intent"),
@@ -92,6 +93,7 @@ class MedicationStatement(_Dosage, _Sourced, Base):
     effective_end: Mapped[date | None] = mapped_column(Date)
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_medication_statement_source"),
+        Index("ix_medication_statement_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_medication_statement_resident_code_start", "resident_id", "code", "effective_start"),
         CheckConstraint(one_of("status", MEDICATION_STATEMENT_STATUSES), name="status"),
         CheckConstraint(one_of("period_unit", PERIOD_UNITS), name="period_unit"),

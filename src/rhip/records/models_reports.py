@@ -66,6 +66,7 @@ class DiagnosticReport(_Sourced, Base):
         order_by=DiagnosticReportResult.seq, cascade="all, delete-orphan", lazy="selectin")
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_diagnostic_report_source"),
+        Index("ix_diagnostic_report_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_diagnostic_report_resident_code_time", "resident_id", "code", "effective_at"),
         CheckConstraint(one_of("status", DIAGNOSTIC_REPORT_STATUSES), name="status"),
     )
@@ -113,6 +114,7 @@ class DocumentReference(_Sourced, Base):
     sha1: Mapped[str | None] = mapped_column(String(40))  # hex
     __table_args__ = (
         UniqueConstraint("source_system", "source_id", name="uq_document_reference_source"),
+        Index("ix_document_reference_updated", "updated_at", "id", "resident_id"),  # type history, _since (0011)
         Index("ix_document_reference_resident_type_date", "resident_id", "type_code", "date"),
         CheckConstraint(one_of("status", DOCUMENT_STATUSES), name="status"),
         CheckConstraint(one_of("doc_status", DOC_STATUSES), name="doc_status"),

@@ -153,6 +153,7 @@ class Resident(Base):
         Index("ix_resident_phone2", "phone2"),
         Index("ix_resident_household_id", "household_id"),
         Index("ix_resident_village_code_name", "village_code", "name"),
+        Index("ix_resident_updated", "updated_at", "id"),  # Patient type history, _since (0011)
         CheckConstraint(one_of("status", ("alive", "deceased", "moved_out")), name="status"),
         CheckConstraint(one_of("sex", ("0", "1", "2", "9")), name="sex"),
         CheckConstraint(one_of("id_number_status", ("valid", "legacy15", "invalid", "missing")),

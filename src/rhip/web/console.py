@@ -64,13 +64,12 @@ def login(request: Request, s: DbSession, username: FormStr = "", password: Form
     try:
         user = sec.authenticate(s, username, password)
     except RhipError as err:
-        # Failed attempts are audited in their own transaction, whatever happens to the request's.
-        # (The request's transaction keeps the failure count that locks the account after repeated failures.)
+        # The failed attempt is audited in the request's transaction, which is committed with the failure count
+        # that locks the account after repeated failures (the page below is an answer, not an error). Not in a
+        # transaction of its own: on SQLite that one would wait for the write lock this one holds.
         anonymous = sec.Principal(None, username[:64] or "-", None, username[:64], Scope(), channel="console",
                                   client_addr=client_addr(request))
-        with request.app.state.db.unit_of_work() as audit_s:
-            sec.audit(audit_s, anonymous, "login", outcome="denied",
-                      detail={"username": username[:128], "reason": err.code})
+        sec.audit(s, anonymous, "login", outcome="denied", detail={"username": username[:128], "reason": err.code})
         message = t("login.failed") if err.code == "not_authenticated" else error_message(err, t.lang)
         return _login_page(request, next_url=next, error=message, username=username, status_code=err.http_status)
     minutes = request.app.state.settings.session_minutes

@@ -7,14 +7,14 @@ loads now write the platform's form; this appends the missing microseconds to wh
 stores timestamps natively: nothing to do there.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
