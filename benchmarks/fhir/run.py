@@ -216,8 +216,8 @@ def bench(label: str, url: str, args) -> None:
             ("Patient/$everything (busiest)", [f"/fhir/Patient/{rng.choice(info['busiest'])[0]}/$everything"
                                                for _ in range(min(k, 230))], 150),
             # type history (decision 0012): the same page over and over (the newest versions of the county)
-            ("Observation/_history 1st page", ["/fhir/Observation/_history"] * min(k, 130), 500),
-            ("Observation/_history _page=5", ["/fhir/Observation/_history?_page=5"] * min(k, 130), 500),
+            ("Observation/_history 1st page", ["/fhir/Observation/_history"] * min(k, 130), 300),
+            ("Observation/_history _page=5", ["/fhir/Observation/_history?_page=5"] * min(k, 130), 300),
         ]
         for title, paths, goal in cases:
             cpu0 = server.cpu_seconds()
