@@ -218,6 +218,7 @@ def bench(label: str, url: str, args) -> None:
             # type history (decision 0012): the same page over and over (the newest versions of the county)
             ("Observation/_history 1st page", ["/fhir/Observation/_history"] * min(k, 130), 300),
             ("Observation/_history _page=5", ["/fhir/Observation/_history?_page=5"] * min(k, 130), 300),
+            ("Observation/_history _total=none", ["/fhir/Observation/_history?_total=none"] * min(k, 130), 300),
         ]
         for title, paths, goal in cases:
             cpu0 = server.cpu_seconds()

@@ -78,6 +78,14 @@ def test_type_history_pages_by_cursor_and_by_number_and_since(client, county, ti
     recent = client.get("/fhir/Observation/_history", params={"_since": since}, headers=h).json()
     assert recent["total"] == 2 and [i for i, _, _ in _versions(recent)] == [made[4]["id"], made[3]["id"]]
     assert client.get("/fhir/Patient/_history", params={"_since": since}, headers=h).json()["total"] == 0
+    # _total=none: the same pages without Bundle.total (nothing counted)
+    seen, params = [], {"_count": "2", "_total": "none"}
+    while params is not None:
+        page = client.get("/fhir/Observation/_history", params=params, headers=h).json()
+        assert "total" not in page
+        seen += [i for i, _, _ in _versions(page)]
+        params = _next(page)
+    assert seen == [m["id"] for m in reversed(made)]
 
 
 def test_instance_history_since(client, county, ticking):
@@ -100,6 +108,8 @@ def test_history_parameters_are_checked(client, county):
     assert _outcome(client.get("/fhir/Observation/_history", params={"_since": "yesterday"}, headers=h), 400)[0][
         "expression"] == ["_since"]
     assert _outcome(client.get("/fhir/Observation/_history", params={"_after": "nonsense"}, headers=h), 400)
+    assert _outcome(client.get("/fhir/Observation/_history", params={"_total": "estimate"}, headers=h), 400)[0][
+        "expression"] == ["_total"]
     assert client.get("/fhir/Organization/_history", headers=h).status_code == 404
 
 

@@ -453,7 +453,8 @@ def patient_everything(s: Session, who: Principal, rid: str, base: str) -> dict:
 
 
 HISTORY_NOTE = (" History (instance and type) takes _count, _since (an instant) and _page; type history pages "
-                "with _after links by default, and shows only the patients in your scope.")
+                "with _after links by default, takes _total=none to leave out Bundle.total (counting every version "
+                "is most of a page's cost), and shows only the patients in your scope.")
 
 
 def capability_statement(base: str) -> dict:

@@ -30,7 +30,7 @@ from rhip.registry.models import Resident
 from rhip.registry.repository import scope_filter
 from rhip.security.service import Principal, audit
 
-PARAMS = ("_count", "_page", "_since", "_after", "_format")
+PARAMS = ("_count", "_page", "_since", "_after", "_total", "_format")
 STATUS = {"POST": "201 Created", "PUT": "200 OK", "DELETE": "204 No Content"}
 
 
@@ -169,7 +169,7 @@ def type_history(s: Session, who: Principal, rtype: str, params: dict[str, list[
     after = _cursor(params["_after"][-1]) if params.get("_after") and not numbered else None
     t0 = since(params)
     sf = _scope(s, who)
-    total = _total(s, rtype, who, sf, t0)
+    total = _total(s, rtype, who, sf, t0) if _wants_total(params) else None
     rows = _page(s, rtype, who, sf, t0, after, (page - 1) * count if numbered else 0, count + 1)
     more = len(rows) > count
     rows = rows[:count]
@@ -192,7 +192,18 @@ def type_history(s: Session, who: Principal, rtype: str, params: dict[str, list[
         if more:
             last = rows[-1]
             links.append(link("next", [("_after", f"{last.at.isoformat()}~{last.rid}~{last.vid}")]))
-    return {"resourceType": "Bundle", "type": "history", "total": total, "link": links, "entry": entries}
+    return {"resourceType": "Bundle", "type": "history", **({"total": total} if total is not None else {}),
+            "link": links, "entry": entries}
+
+
+def _wants_total(params: dict[str, list[str]]) -> bool:
+    """``_total`` (FHIR search): ``accurate`` (the default) counts every version in scope; ``none`` leaves
+    ``Bundle.total`` out, which spares a count over the whole type (most of a county-wide page's time)."""
+    value = (params.get("_total") or ["accurate"])[-1]
+    if value not in ("none", "accurate"):
+        raise FhirError(400, [Issue("not-supported", f"_total={value!r}: history takes 'none' or 'accurate'",
+                                    "_total")])
+    return value == "accurate"
 
 
 def _entries(s: Session, rtype: str, rows: list, base: str) -> list[dict]:
