@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime
 
+from rhip.kit.db import SQLITE_BEGIN
+
 
 def _sqlite_value(table: Table, column: str, value: str) -> str:
     """SQL for a value written to SQLite outside SQLAlchemy. A DATETIME gets SQLAlchemy's form, with
@@ -20,8 +22,6 @@ def _sqlite_value(table: Table, column: str, value: str) -> str:
     if isinstance(table.c[column].type, DateTime):
         return f"substr({value} || '.000000', 1, 26)"
     return value
-
-from rhip.kit.db import SQLITE_BEGIN
 
 
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:

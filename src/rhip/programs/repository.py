@@ -80,8 +80,6 @@ def items_of(s: Session, enrollment_ids: Iterable[int]) -> list[ProgramItem]:
 
 # ---------------------------------------------------------------- when an item stops being work
 
-
-
 def _least(dialect: str, *args):
     return func.min(*args) if dialect == "sqlite" else func.least(*args)
 

@@ -153,9 +153,10 @@ def residents_with_id_number(s: Session, id_number: str, *, exclude_id: int | No
 
 
 def insert_residents(s: Session, rows: list[dict]) -> list[SimpleNamespace]:
-    """New registrations in one multi-row INSERT … RETURNING id (no ORM unit of work). Returns them as plain
-    read-only stand-ins with every column of ``Resident`` — the columns' defaults filled in — for the caller to
-    render (an ORM instance costs more to make than the INSERT); read one through the session to change it."""
+    """New registrations inserted together (``kit.dialect.insert_returning_ids``, no ORM unit of work). Returns
+    them as plain read-only stand-ins with every column of ``Resident`` — the columns' defaults filled in — for the
+    caller to render (an ORM instance costs more to make than the INSERT); read one through the session to change
+    it."""
     if not rows:
         return []
     full = [{**_resident_defaults(), **r} for r in rows]
@@ -170,15 +171,16 @@ def _resident_defaults() -> dict:
             for c in Resident.__table__.columns if c.key != "id"}
 
 
+_REGISTERED_ID_NUMBERS = select(Resident.id_number).where(Resident.id_number.in_(bindparam("numbers", expanding=True)),
+                                                          Resident.status != "deceased")
+
+
 def registered_id_numbers(s: Session, id_numbers: list[str]) -> set[str]:
     """Which of these ID numbers a living registration already has (one query)."""
     if not id_numbers:
         return set()
     return set(s.scalars(_REGISTERED_ID_NUMBERS, {"numbers": list(id_numbers)}))
 
-
-_REGISTERED_ID_NUMBERS = select(Resident.id_number).where(Resident.id_number.in_(bindparam("numbers", expanding=True)),
-                                                          Resident.status != "deceased")
 
 
 def household_members(s: Session, household_id: int) -> list[Resident]:
